@@ -1,0 +1,49 @@
+# Innosøk — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+INDEX ?= index
+CORPUS ?= corpus
+PORT ?= 8501
+
+.PHONY: run test install install-dev index rebuild corpus bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Build the index from the bundled corpus when it is missing (incremental ingest otherwise: `make rebuild`).
+index: install
+	@test -f $(INDEX)/CURRENT || $(VENV)/bin/innosok ingest $(CORPUS) --index $(INDEX)
+
+rebuild: install
+	$(VENV)/bin/innosok ingest $(CORPUS) --index $(INDEX) --rebuild
+
+run: index
+	$(VENV)/bin/innosok serve --index $(INDEX) --port $(PORT)
+
+test: install-dev
+	$(PY) -m pytest -q
+
+# Render the sample corpus PDFs, manifest and gold labels from corpus/sources (the PDFs are committed).
+corpus: install-dev
+	$(PY) -m corpus.render
+
+bench: install-dev
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(INDEX)/gen-* $(INDEX)/CURRENT .pytest_cache

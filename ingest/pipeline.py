@@ -1,0 +1,157 @@
+"""The ingest batch: corpus folder in, index up to date out, and a report of what happened.
+
+Incremental by default (only new and changed PDFs are read; deleted ones are removed). A bad file is
+reported and skipped; the batch goes on. The index changes only when the whole batch commits; a
+rebuild goes into a new generation that replaces the old one only when it is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from tqdm import tqdm
+
+from ingest.enrich import enrich
+from ingest.errors import ConfigurationError, FileProblemError, IndexMissingError, IndexOutdatedError, problem_message
+from ingest.extract import ExtractLimits, extract, sha256_file
+from ingest.manifest import load_manifest
+from ingest.parse import parse
+from ingest.records import Application, Problem
+from ingest.register import Register
+from ingest.searchindex import SearchIndex
+
+Tagger = Callable[[Application], Application]
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one run did: for the operator's screen and, as JSON, for a log."""
+
+    corpus: str
+    index: str
+    rebuilt: bool
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: int = 0
+    problems: tuple[Problem, ...] = ()
+    applications: int = 0
+    examples: int = 0
+    pages: int = 0
+    seconds: float = 0.0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+
+
+def discover(corpus_dir: Path) -> list[Path]:
+    """Every PDF below the corpus folder (by name, any case), in a stable order; hidden folders skipped."""
+    return sorted(
+        p for p in corpus_dir.rglob("*")
+        if p.is_file() and p.suffix.lower() == ".pdf" and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
+    )
+
+
+def ingest(
+    corpus_dir: Path,
+    index_root: Path,
+    *,
+    rebuild: bool = False,
+    progress: bool = True,
+    limits: ExtractLimits = ExtractLimits(),
+    tagger: Tagger | None = None,
+) -> IngestReport:
+    """Bring the index at `index_root` up to date with the PDFs in `corpus_dir`."""
+    started = time.perf_counter()
+    if not corpus_dir.is_dir():
+        raise ConfigurationError(f"Fant ikke mappen {corpus_dir}. Oppgi mappen der søknadene (PDF-ene) ligger.")
+    manifest = load_manifest(corpus_dir)
+    register = Register.load()
+    notes: list[str] = []
+    current: SearchIndex | None = None
+    if not rebuild:
+        try:
+            current = SearchIndex.open(index_root)
+        except IndexMissingError:
+            rebuild = True
+            notes.append("Ingen indeks fantes; bygger en ny.")
+        except IndexOutdatedError:
+            rebuild = True
+            notes.append("Indeksen var laget av en eldre versjon; bygger den på nytt.")
+    target = SearchIndex.create_generation(index_root) if rebuild else current
+    assert target is not None
+    catalog = {} if rebuild else target.catalog()
+
+    files = discover(corpus_dir)
+    relative = {p: p.relative_to(corpus_dir).as_posix() for p in files}
+    todo: list[tuple[Path, str]] = []
+    unchanged = 0
+    for path, rel in relative.items():
+        digest = sha256_file(path)
+        if catalog.get(rel, ("",))[0] == digest:
+            unchanged += 1
+        else:
+            todo.append((path, rel))
+    removed = tuple(sorted(set(catalog) - set(relative.values())))
+
+    added: list[str] = []
+    changed: list[str] = []
+    problems: list[Problem] = []
+    pages = 0
+    seen_ids: dict[str, str] = {rel: aid for rel, (_, aid) in catalog.items() if rel not in {r for _, r in todo}}
+    try:
+        with target.batch() as batch:
+            for rel in removed:
+                batch.remove(catalog[rel][1])
+            bar = tqdm(todo, desc="Leser søknader", unit="fil", disable=not progress, file=sys.stderr)
+            for path, rel in bar:
+                bar.set_postfix_str(path.name[-40:])
+                try:
+                    doc = extract(path, limits)
+                    parsed = parse(doc)
+                    app = enrich(doc, parsed, rel, manifest.get(rel), register)
+                    if tagger is not None:
+                        app = tagger(app)
+                except FileProblemError as exc:
+                    kept = " Forrige versjon er beholdt i indeksen." if rel in catalog else ""
+                    problems.append(Problem(rel, exc.kind, exc.message + kept, exc.detail))
+                    continue
+                twin = next((other for other, aid in seen_ids.items() if aid == app.id and other != rel), None)
+                if twin is not None:
+                    problems.append(Problem(rel, "duplikat", problem_message("duplikat", what=twin), ""))
+                    continue
+                if rel in catalog and catalog[rel][1] != app.id:
+                    batch.remove(catalog[rel][1])
+                batch.add(app)
+                seen_ids[rel] = app.id
+                pages += app.page_count
+                (changed if rel in catalog else added).append(rel)
+    except BaseException:
+        if rebuild:
+            target.discard()
+        raise
+    if rebuild:
+        target.activate(index_root)
+    report = IngestReport(
+        corpus=str(corpus_dir),
+        index=str(index_root),
+        rebuilt=rebuild,
+        added=tuple(added),
+        changed=tuple(changed),
+        removed=removed,
+        unchanged=unchanged,
+        problems=tuple(problems),
+        applications=target.doc_count("application"),
+        examples=target.doc_count("example"),
+        pages=pages,
+        seconds=round(time.perf_counter() - started, 2),
+        notes=tuple(notes),
+    )
+    target.close()
+    return report
