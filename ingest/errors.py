@@ -30,10 +30,10 @@ class RecordNotFoundError(InnosokError):
 class FileProblemError(InnosokError):
     """One input file cannot be indexed; `kind` says why in a word, `message` in a sentence."""
 
-    def __init__(self, kind: str, detail: str = "", **blanks: str) -> None:
+    def __init__(self, kind: str, detail: str = "", message: str = "", **blanks: str) -> None:
         self.kind = kind
         self.detail = detail
-        self.message = problem_message(kind, detail=detail, **blanks)
+        self.message = message or problem_message(kind, detail=detail, **blanks)
         super().__init__(self.message)
 
 

@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pdfminer.high_level  # noqa: F401 - imported before forking, so a child never loads code under its memory cap
+import pypdf
+import pypdfium2  # noqa: F401
+
 from ingest.errors import FileProblemError
 from ingest.records import ExtractedDocument, PageText, from_dict, to_dict
 
@@ -207,7 +211,7 @@ def read_pdf(path: Path) -> ExtractedDocument:
     encrypted = False
     try:
         texts, encrypted, method = _read_with_pypdf(data)
-    except FileProblemError:
+    except (FileProblemError, MemoryError):
         raise
     except Exception as pypdf_error:  # noqa: BLE001 - pypdf's errors are many; try the fallbacks
         texts, method = _fallback(data, pypdf_error)
@@ -219,7 +223,7 @@ def _fallback(data: bytes, pypdf_error: Exception) -> tuple[list[str], str]:
     for name, reader in (("pdfium", _read_with_pdfium), ("pdfminer", _read_with_pdfminer)):
         try:
             texts = reader(data)
-        except FileProblemError:
+        except (FileProblemError, MemoryError):
             raise
         except Exception as exc:  # noqa: BLE001 - collect every reader's reason for the report
             errors.append(f"{name}: {type(exc).__name__}: {exc}")
@@ -262,9 +266,20 @@ def _checked(
     )
 
 
+def _address_space() -> int:
+    """This process's virtual memory now (bytes), so the cap is on what reading the file adds."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def _child(path: str, conn: Any, memory_mb: int) -> None:
     try:
-        limit = memory_mb * 1024 * 1024
+        limit = _address_space() + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ValueError, OSError):
         pass
@@ -272,11 +287,11 @@ def _child(path: str, conn: Any, memory_mb: int) -> None:
         doc = read_pdf(Path(path))
         conn.send(("ok", to_dict(doc)))
     except FileProblemError as exc:
-        conn.send(("problem", exc.kind, exc.detail))
+        conn.send(("problem", exc.kind, exc.detail, exc.message))
     except MemoryError:
-        conn.send(("problem", "minne", f"over {memory_mb} MB"))
+        conn.send(("problem", "minne", f"over {memory_mb} MB", ""))
     except Exception as exc:  # noqa: BLE001 - the parent reports it; the batch goes on
-        conn.send(("problem", "ukjent-feil", f"{type(exc).__name__}: {exc}"))
+        conn.send(("problem", "ukjent-feil", f"{type(exc).__name__}: {exc}", ""))
     finally:
         conn.close()
 
@@ -309,4 +324,4 @@ def extract(path: Path, limits: ExtractLimits = ExtractLimits()) -> ExtractedDoc
         raise FileProblemError("minne", f"the reader stopped with exit code {proc.exitcode}")
     if message[0] == "ok":
         return from_dict(ExtractedDocument, message[1])
-    raise FileProblemError(message[1], message[2])
+    raise FileProblemError(message[1], message[2], message=message[3])

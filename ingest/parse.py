@@ -95,6 +95,7 @@ class Line:
 
     text: str
     page: int
+    full: int = 0  # length of a full line on this page (0: unknown)
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,14 @@ class ParsedApplication:
 # -- cleaning -------------------------------------------------------------------------------------
 
 
+def _is_label(line: str) -> bool:
+    """A form label can open many pages by chance; it is never a running header."""
+    text = line.strip()
+    return bool(_EXAMPLE_HEADER.match(text)) or any(
+        re.match(r"(?i)" + _SUBQ_PREFIX + pat + r"\s*$", text) for _, pat, _ in QUESTIONS_2016
+    ) or any(re.match(r"(?i)" + pat + r"\s*$", text) for _, pat in (*HEAD_FIELDS_2015, *HEAD_FIELDS_2016))
+
+
 def _boilerplate(pages: list[list[str]]) -> set[str]:
     """Lines that repeat at the top or bottom of many pages: running headers and footers."""
     if len(pages) < 2:
@@ -133,7 +142,8 @@ def _boilerplate(pages: list[list[str]]) -> set[str]:
     for lines in pages:
         edge = [ln for ln in lines if ln.strip()]
         for ln in set(edge[:2] + edge[-2:]):
-            counts[re.sub(r"\d+", "#", ln.strip())] += 1
+            if not _is_label(ln):
+                counts[re.sub(r"\d+", "#", ln.strip())] += 1
     need = max(2, (len(pages) + 1) // 2)
     return {key for key, n in counts.items() if n >= need}
 
@@ -151,7 +161,8 @@ def clean_lines(pages: tuple[PageText, ...]) -> list[Line]:
             if re.sub(r"\d+", "#", stripped) in repeated:
                 continue
             out.append(Line(re.sub(r"[ \t]+", " ", stripped), page.number))
-    return out
+    widths = _full_width(out)
+    return [Line(ln.text, ln.page, widths[ln.page]) for ln in out]
 
 
 def _join(a: str, b: str) -> str:
@@ -163,12 +174,18 @@ def _join(a: str, b: str) -> str:
     return a + " " + b
 
 
+def _full_width(lines: list[Line]) -> dict[int, int]:
+    """Per page, the length of a full line (90th percentile): shorter lines may end a paragraph."""
+    by_page: dict[int, list[int]] = {}
+    for ln in lines:
+        by_page.setdefault(ln.page, []).append(len(ln.text))
+    return {page: sorted(v)[int(0.9 * (len(v) - 1))] for page, v in by_page.items()}
+
+
 def paragraphs(lines: list[Line]) -> list[tuple[str, int]]:
     """Group wrapped lines into paragraphs (text, first page), guessing breaks from ragged lines."""
     if not lines:
         return []
-    lengths = sorted(len(ln.text) for ln in lines)
-    full = lengths[int(0.9 * (len(lengths) - 1))]
     paras: list[tuple[str, int]] = []
     current = ""
     page = lines[0].page
@@ -182,7 +199,7 @@ def paragraphs(lines: list[Line]) -> list[tuple[str, int]]:
         else:
             current = _join(current, ln.text)
         nxt = lines[i + 1].text if i + 1 < len(lines) else ""
-        short = len(ln.text) < 0.8 * full
+        short = len(ln.text) < 0.8 * (ln.full or len(ln.text))
         if not nxt or (short and _SENTENCE_END.search(ln.text)) or _BULLET.match(nxt):
             paras.append((current, page))
             current = ""
