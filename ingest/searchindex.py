@@ -32,6 +32,8 @@ META_NAME = "innosok.json"
 MARK_START, MARK_END = "\x02", "\x03"  # highlight markers; adapters turn them into <mark> or «»
 
 TEXT_FIELDS = ("title", "body", "context", "municipality")
+_TEXT_ANALYZER = norwegian_analyzer()  # built once: its stemming cache then serves every query
+_NAME_ANALYZER = name_analyzer()
 
 
 def build_schema() -> Schema:
@@ -249,11 +251,11 @@ class SearchIndex:
     def illustrative_count(self) -> int:
         """How many applications are samples written for the project (the bundled corpus)."""
         with self._ix.searcher() as s:
-            return s.doc_frequency("illustrative", "ja")
+            return sum(1 for _ in s.document_numbers(illustrative="ja"))
 
     def doc_count(self, kind: str = "example") -> int:
         with self._ix.searcher() as s:
-            return s.doc_frequency("kind", kind)
+            return sum(1 for _ in s.document_numbers(kind=kind))
 
     def application(self, application_id: str) -> dict[str, Any]:
         with self._ix.searcher() as s:
@@ -326,7 +328,7 @@ class SearchIndex:
         for part in _quoted(text):
             phrases.append(part)
             rest = rest.replace(f'"{part}"', " ")
-        analyzer = norwegian_analyzer()
+        analyzer = _TEXT_ANALYZER
         clauses: list[Q.Query] = []
         for phrase in phrases:
             terms = [t.text for t in analyzer(phrase)]
@@ -344,7 +346,7 @@ class SearchIndex:
 
     @staticmethod
     def _word_query(stem: str, word: str) -> Q.Query:
-        names = [t.text for t in name_analyzer()(word)]
+        names = [t.text for t in _NAME_ANALYZER(word)]
         parts: list[Q.Query] = [Q.Term(f, stem) for f in ("title", "body", "context")]
         parts += [Q.Term("municipality", n) for n in names]
         return Q.Or(parts)

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 import streamlit as st
 
 from ingest.errors import InnosokError
 from ingest.searchindex import MARK_END, MARK_START
-from search_app.library import SAMPLE_NOTICE, Library
+from search_app.library import SAMPLE_NOTICE, Library, default_index_root
 
 STATUS_NO = {"winner": "Vinner", "finalist": "Finalist", "applicant": "Søker"}
 EXAMPLES = ["velferdsteknologi i hjemmetjenesten", "bostedsløse ungdom bolig", "skule programmering"]
 
 
 @st.cache_resource(show_spinner="Åpner søkeindeksen …")
-def library() -> Library:
-    """One library (index + register) per server process, shared by every session."""
-    return Library()
+def library(index_root: str) -> Library:
+    """One library (index + register) per index per server process, shared by every session."""
+    return Library(Path(index_root))
 
 
 def marked(snippet: str) -> str:
@@ -30,7 +31,7 @@ def main() -> None:
     st.title("Innosøk")
     st.caption("Finn innovasjoner andre kommuner har søkt KMDs innovasjonspris med – og hvem du kan ringe.")
     try:
-        lib = library()
+        lib = library(str(default_index_root()))
     except InnosokError as exc:
         st.error(str(exc))
         return
