@@ -29,7 +29,7 @@ import pypdfium2  # noqa: E402
 from ingest.errors import FileProblemError  # noqa: E402
 from ingest.extract import read_pdf  # noqa: E402
 from ingest.pipeline import discover, ingest  # noqa: E402
-from search_app.library import Library  # noqa: E402
+from search_app.api import Library  # noqa: E402
 
 CORPUS = ROOT / "corpus"
 QUESTIONS = ROOT / "eval" / "questions.toml"

@@ -1,4 +1,4 @@
-"""Innosøk in the browser (Streamlit). Thin: every answer comes from search_app.library."""
+"""Innosøk in the browser (Streamlit). Thin: every answer comes from search_app.api."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import streamlit as st
 
 from ingest.errors import InnosokError
 from ingest.searchindex import MARK_END, MARK_START
-from search_app.library import SAMPLE_NOTICE, Library, default_index_root
+from search_app.api import SAMPLE_NOTICE, Library, default_index_root
 
 STATUS_NO = {"winner": "Vinner", "finalist": "Finalist", "applicant": "Søker"}
 EXAMPLES = ["velferdsteknologi i hjemmetjenesten", "bostedsløse ungdom bolig", "skule programmering"]

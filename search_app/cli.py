@@ -13,7 +13,7 @@ from typing import Sequence
 from ingest.errors import InnosokError
 from ingest.records import to_dict
 from ingest.searchindex import MARK_END, MARK_START
-from search_app.library import SAMPLE_NOTICE, ExampleView, Library, default_index_root
+from search_app.api import SAMPLE_NOTICE, ExampleView, Library, default_index_root
 
 STATUS_NO = {"winner": "vinner", "finalist": "finalist", "applicant": "søker"}
 

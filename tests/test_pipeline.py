@@ -12,7 +12,7 @@ from ingest.errors import IndexMissingError
 from ingest.pipeline import ingest
 from ingest.records import Application
 from ingest.searchindex import SearchIndex
-from search_app.library import Library
+from search_app.api import Library
 
 
 @pytest.fixture

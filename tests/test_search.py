@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.searchindex import MARK_END, MARK_START
-from search_app.library import Library
+from search_app.api import Library
 
 
 @pytest.fixture(scope="module")
