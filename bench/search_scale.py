@@ -1,0 +1,200 @@
+"""Search latency at the archive's size and at 10k and 50k examples made by recombining the corpus.
+
+Run from the repository root:  `.venv/bin/python bench/search_scale.py`  (also part of `make bench`).
+Prints a table and writes bench/results/search_scale.json. Not a test: nothing here asserts a speed target.
+
+What is timed (time.perf_counter, after a short warm-up):
+- search: `Library.search(question, facets=True, limit=10)` — BM25F, facet counts for every filter, marked
+  snippets from the best passages and the reasons for every hit — for every question in eval/questions.toml
+  on the archive, and for every fourth question (20) on the large indexes, where one search takes seconds;
+- similar: `Library.similar(example_id, limit=5)` (more-like-this) for 30 (archive) or 20 (10k) examples.
+
+The large indexes are built once: 10k synthetic examples are written and measured, then 40k more are added
+to the same index and measured again at 50k. Each synthetic example takes its title from one corpus example
+and its answers from two or three others (so the vocabulary is the corpus's, the documents are new), and its
+application (municipality, year, status) from a random corpus application. The seed is fixed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+import tomllib
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `python bench/search_scale.py` puts bench/ first on the path
+
+from ingest.pipeline import ingest  # noqa: E402
+from ingest.records import Application, InnovationExample, Passage  # noqa: E402
+from ingest.searchindex import SearchIndex  # noqa: E402
+from search_app.api import Library  # noqa: E402
+
+CORPUS = ROOT / "corpus"
+QUESTIONS = ROOT / "eval" / "questions.toml"
+RESULTS = ROOT / "bench" / "results" / "search_scale.json"
+SEED = 20240917
+BATCH = 2_000  # applications per write batch (one commit each)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    data = sorted(values)
+    if len(data) == 1:
+        return data[0]
+    pos = (len(data) - 1) * pct / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(data) - 1)
+    return data[lo] + (data[hi] - data[lo]) * (pos - lo)
+
+
+def timed(fn: Callable[[Any], Any], inputs: list[Any], repeats: int) -> dict[str, Any]:
+    """p50/p95 in ms over every input × repeats, after a warm-up on the first three inputs."""
+    for x in inputs[:3]:
+        fn(x)
+    times = []
+    for _ in range(repeats):
+        for x in inputs:
+            started = time.perf_counter()
+            fn(x)
+            times.append((time.perf_counter() - started) * 1000)
+    return {"p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95), "n": len(times),
+            "mean_ms": statistics.fmean(times)}
+
+
+def corpus_records(index_root: Path) -> list[Application]:
+    """Every indexed application of the corpus with its examples, as records."""
+    index = SearchIndex.open(index_root)
+    try:
+        seen: dict[str, Application] = {}
+        for fields in index.all_examples():
+            if fields["application_id"] not in seen:
+                _, app = index.example(fields["id"])
+                seen[app.id] = app
+        return list(seen.values())
+    finally:
+        index.close()
+
+
+def synthetic(apps: list[Application], count: int, start: int, rng: random.Random) -> list[Application]:
+    """`count` one-example applications recombined from the corpus; ids are "syn<n>" (stable per seed)."""
+    examples = [ex for app in apps for ex in app.examples if ex.sections]
+    out = []
+    for n in range(start, start + count):
+        app = rng.choice(apps)
+        donors = rng.sample(examples, rng.randint(2, 3))
+        app_id = f"syn{n:07d}"
+        ex_id = f"{app_id}-1"
+        sections = tuple(s for d in donors for s in rng.sample(d.sections, max(1, len(d.sections) // len(donors))))
+        passages = tuple(
+            replace(p, id=f"{ex_id}-{i}", example_id=ex_id, ordinal=i)
+            for i, p in enumerate(p for d in donors for p in d.passages if any(p.text in s.text for s in sections))
+        )
+        example = InnovationExample(
+            id=ex_id, application_id=app_id, number=1, title=rng.choice(examples).title, sections=sections,
+            passages=passages or tuple(Passage(f"{ex_id}-0", ex_id, s.question, s.text, 1, 0) for s in sections[:1]),
+            tags=donors[0].tags,
+        )
+        out.append(replace(app, id=app_id, file=f"synthetic/{app_id}.pdf", sha256=app_id, examples=(example,)))
+    return out
+
+
+def write(root: Path, apps: list[Application]) -> float:
+    """Add the applications to the index at `root` (creating it the first time); seconds taken."""
+    started = time.perf_counter()
+    if SearchIndex.current_generation(root) is None:
+        index = SearchIndex.create_generation(root)
+        index.activate(root)
+    else:
+        index = SearchIndex.open(root)
+    for i in range(0, len(apps), BATCH):
+        with index.batch() as batch:
+            for app in apps[i:i + BATCH]:
+                batch.add(app)
+    index.close()
+    return time.perf_counter() - started
+
+
+def measure(
+    root: Path, questions: list[str], repeats: int, similar: int, rng: random.Random,
+) -> dict[str, Any]:
+    lib = Library(root)
+    try:
+        row: dict[str, Any] = {"examples": lib.search("", limit=1).total, "questions": len(questions)}
+        row["search"] = timed(lambda q: lib.search(q, facets=True, limit=10), questions, repeats)
+        if similar:
+            ids = [h.example_id for h in lib.search("velferdsteknologi bolig skole kultur", limit=500).hits]
+            sample = rng.sample(ids, min(similar, len(ids)))
+            row["similar"] = timed(lambda x: lib.similar(x, limit=5), sample, max(1, repeats - 1))
+        return row
+    finally:
+        lib.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,50000", help="synthetic index sizes, ascending (default: 10000,50000)")
+    parser.add_argument("--repeats", type=int, default=3, help="timings per question on the archive (default: 3)")
+    parser.add_argument("--scale-repeats", type=int, default=1, help="timings per question at 10k/50k (default: 1)")
+    parser.add_argument("--similar-at", default="archive,10000", help="where to time similar (default: archive,10000)")
+    parser.add_argument("--out", default=str(RESULTS), help="JSON results file")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    similar_at = set(args.similar_at.split(","))
+    questions = [q["text"] for q in tomllib.loads(QUESTIONS.read_text(encoding="utf-8"))["questions"]]
+    rng = random.Random(SEED)
+    rows: list[dict[str, Any]] = []
+    builds: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="innosok-scale-") as tmp:
+        archive = Path(tmp) / "archive"
+        started = time.perf_counter()
+        ingest(CORPUS, archive, rebuild=True, progress=False)
+        builds.append({"index": "archive", "seconds": time.perf_counter() - started, "what": "innosok ingest corpus/"})
+        row = measure(archive, questions, args.repeats, 30 if "archive" in similar_at else 0, rng)
+        rows.append({"index": "archive", **row})
+        print(f"archive: {row['examples']} examples measured", flush=True)
+        apps = corpus_records(archive)
+        big = Path(tmp) / "synthetic"
+        have = 0
+        for size in sizes:
+            new = synthetic(apps, size - have, have, rng)
+            seconds = write(big, new)
+            builds.append({"index": f"{size}", "added": size - have, "seconds": seconds,
+                           "docs_per_s": (size - have) / seconds})
+            print(f"{size}: wrote {size - have} examples in {seconds:.0f} s", flush=True)
+            have = size
+            row = measure(big, questions[::4], args.scale_repeats, 20 if str(size) in similar_at else 0, rng)
+            rows.append({"index": f"{size}", **row})
+
+    table = [f"{'index':>10} {'examples':>9} {'search p50':>11} {'search p95':>11} {'similar p50':>12} {'similar p95':>12}"]
+    for r in rows:
+        sim = r.get("similar")
+        table.append(f"{r['index']:>10} {r['examples']:>9} {r['search']['p50_ms']:>9.1f}ms {r['search']['p95_ms']:>9.1f}ms "
+                     + (f"{sim['p50_ms']:>10.1f}ms {sim['p95_ms']:>10.1f}ms" if sim else f"{'–':>12} {'–':>12}"))
+    table.append("")
+    table += [f"build {b['index']}: {b['seconds']:.1f} s" + (f" ({b['added']} examples, {b['docs_per_s']:.0f}/s)"
+                                                              if "added" in b else f" ({b['what']})") for b in builds]
+    print("\n".join(table))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({
+        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "python": platform.python_version(),
+                    "cpus": __import__("os").cpu_count()},
+        "settings": {"sizes": sizes, "repeats": args.repeats, "scale_repeats": args.scale_repeats,
+                     "questions": len(questions), "seed": SEED},
+        "rows": rows, "builds": builds, "table": table,
+    }, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
