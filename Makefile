@@ -35,7 +35,9 @@ rebuild: install
 run: index
 	$(VENV)/bin/innosok serve --index $(INDEX) --port $(PORT)
 
+# The browser tests drive Debian's chromium (Playwright's own browser download is not used).
 test: install-dev
+	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 	$(PY) -m pytest -q
 
 # Render the sample corpus PDFs, manifest and gold labels from corpus/sources (the PDFs are committed).
@@ -44,6 +46,7 @@ corpus: install-dev
 
 bench: install-dev
 	$(PY) bench/run.py
+	$(PY) bench/search_scale.py
 
 clean:
 	rm -rf $(INDEX)/gen-* $(INDEX)/CURRENT .pytest_cache

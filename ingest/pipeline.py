@@ -16,8 +16,10 @@ from typing import Callable
 
 from tqdm import tqdm
 
+from ingest.curation import apply_curation, default_store_path, load_decisions, sync_index
 from ingest.enrich import enrich
-from ingest.errors import ConfigurationError, FileProblemError, IndexMissingError, IndexOutdatedError, problem_message
+from ingest.errors import (ConfigurationError, FileProblemError, IndexMissingError, IndexOutdatedError, InnosokError,
+                           problem_message)
 from ingest.extract import ExtractLimits, extract, sha256_file
 from ingest.manifest import load_manifest
 from ingest.parse import parse
@@ -66,8 +68,15 @@ def ingest(
     progress: bool = True,
     limits: ExtractLimits = ExtractLimits(),
     tagger: Tagger | None = None,
+    curation: Path | None = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
 ) -> IngestReport:
-    """Bring the index at `index_root` up to date with the PDFs in `corpus_dir`."""
+    """Bring the index at `index_root` up to date with the PDFs in `corpus_dir`.
+
+    Curators' decisions (the store at `curation`, default ./curation/innosok.sqlite) override the
+    tagger on every file read and are re-applied to the whole index before it is used; `on_progress`
+    gets (files done, files to read, current file) for a progress display.
+    """
     started = time.perf_counter()
     if not corpus_dir.is_dir():
         raise ConfigurationError(f"Fant ikke mappen {corpus_dir}. Oppgi mappen der søknadene (PDF-ene) ligger.")
@@ -105,19 +114,23 @@ def ingest(
     problems: list[Problem] = []
     pages = 0
     seen_ids: dict[str, str] = {rel: aid for rel, (_, aid) in catalog.items() if rel not in {r for _, r in todo}}
+    decisions = load_decisions(curation)
     try:
         with target.batch() as batch:
             for rel in removed:
                 batch.remove(catalog[rel][1])
             bar = tqdm(todo, desc="Leser søknader", unit="fil", disable=not progress, file=sys.stderr)
-            for path, rel in bar:
+            for done, (path, rel) in enumerate(bar):
                 bar.set_postfix_str(path.name[-40:])
+                if on_progress is not None:
+                    on_progress(done, len(todo), rel)
                 try:
                     doc = extract(path, limits)
                     parsed = parse(doc)
                     app = enrich(doc, parsed, rel, manifest.get(rel), register)
                     if tagger is not None:
                         app = tagger(app)
+                    app = apply_curation(app, decisions)
                 except FileProblemError as exc:
                     kept = " Forrige versjon er beholdt i indeksen." if rel in catalog else ""
                     problems.append(Problem(rel, exc.kind, exc.message + kept, exc.detail))
@@ -132,10 +145,22 @@ def ingest(
                 seen_ids[rel] = app.id
                 pages += app.page_count
                 (changed if rel in catalog else added).append(rel)
+        if on_progress is not None:
+            on_progress(len(todo), len(todo), "")
     except BaseException:
         if rebuild:
             target.discard()
         raise
+    try:  # decisions saved while this run was reading (or never applied) reach the index too
+        synced = sync_index(target, load_decisions(curation))
+        store = curation or default_store_path()
+        if synced and not store.exists():
+            notes.append(f"Fant ingen kureringsdatabase i {store}, så kuratorenes merking ble tatt bort fra {synced} "
+                         "eksempler i indeksen. Pek INNOSOK_CURATION på riktig fil og kjør innlesingen på nytt.")
+        elif synced:
+            notes.append(f"Kuratorenes vedtak ble lagt inn på {synced} eksempler som ikke var oppdatert.")
+    except InnosokError as exc:
+        notes.append(f"Kuratorenes vedtak kunne ikke legges inn nå ({exc}). Kjør innlesingen på nytt.")
     if rebuild:
         target.activate(index_root)
     report = IngestReport(

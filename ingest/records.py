@@ -142,6 +142,8 @@ class InnovationExample:
     page_start: int = 1
     page_end: int = 1
     tags: tuple[Tag, ...] = ()
+    recommended: bool = False  # "anbefalt eksempel": marked by a curator (ingest/curation.py)
+    automatic_tags: tuple[Tag, ...] = ()  # the tagger's tags when a curator's decision replaced them (review, undo)
 
     @property
     def text(self) -> str:
@@ -179,7 +181,7 @@ def from_dict(cls: type[T], data: Mapping[str, Any]) -> T:
     """Rebuild a record from `to_dict` output, recursing into nested records and tuples of records."""
     nested = {
         Application: {"municipality": Municipality, "contact": Contact, "examples": InnovationExample},
-        InnovationExample: {"sections": Section, "passages": Passage, "tags": Tag},
+        InnovationExample: {"sections": Section, "passages": Passage, "tags": Tag, "automatic_tags": Tag},
         ExtractedDocument: {"pages": PageText},
     }.get(cls, {})
     kwargs: dict[str, Any] = {}

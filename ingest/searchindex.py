@@ -10,29 +10,34 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh import query as Q
+from whoosh import sorting
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.highlight import ContextFragmenter, Formatter, get_text
 from whoosh.scoring import BM25F
 
-from ingest.analysis import name_analyzer, norwegian_analyzer, words
-from ingest.errors import IndexMissingError, IndexOutdatedError, RecordNotFoundError
+from ingest.analysis import (
+    Synonym, WordTerms, analyze_word, best_snippets, load_thesaurus, mark, name_analyzer, norwegian_analyzer,
+    words,
+)
+from ingest.errors import IndexMissingError, IndexOutdatedError, InnosokError, RecordNotFoundError
 from ingest.records import Application, InnovationExample, from_dict, to_dict
 from ingest.register import normalize_name
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: county_today, size_band, centrality, population, municipality_today, recommended
 META_NAME = "innosok.json"
 MARK_START, MARK_END = "\x02", "\x03"  # highlight markers; adapters turn them into <mark> or «»
 
 TEXT_FIELDS = ("title", "body", "context", "municipality")
-_TEXT_ANALYZER = norwegian_analyzer()  # built once: its stemming cache then serves every query
+SUMMARY_BOOST = 0.5  # the "describe the innovation" answer counts again, on top of the body
+SUMMARY_QUESTIONS = ("beskrivelse", "sammendrag")
 _NAME_ANALYZER = name_analyzer()
 
 
@@ -48,6 +53,7 @@ def build_schema() -> Schema:
         title=TEXT(analyzer=text, stored=True, field_boost=3.0),
         body=TEXT(analyzer=text, stored=True),
         context=TEXT(analyzer=text, field_boost=0.3),
+        summary=TEXT(analyzer=text, field_boost=SUMMARY_BOOST),  # the description answer: a section boost
         municipality=TEXT(analyzer=name_analyzer(), field_boost=1.5),
         applicant=STORED(),
         municipality_key=KEYWORD(commas=True, lowercase=True),
@@ -58,8 +64,42 @@ def build_schema() -> Schema:
         illustrative=ID(stored=True),
         sector=KEYWORD(commas=True, stored=True),
         criterion=KEYWORD(commas=True, stored=True),
+        county_today=ID(stored=True),  # one value per example: the facet the app counts on
+        size_band=ID(stored=True),  # SIZE_BANDS id from the register's population
+        centrality=ID(stored=True),  # SSB sentralitet 1–6 of today's municipality, "" if unknown
+        population=STORED(),
+        municipality_today=STORED(),
+        recommended=ID(stored=True),  # "ja" when a curator marked it "anbefalt eksempel"
         payload=STORED(),
     )
+
+
+# Population bands for "kommuner som min" (KOSTRA-like cut-offs): id, lowest population, Norwegian name.
+SIZE_BANDS: tuple[tuple[str, int, str], ...] = (
+    ("under-5000", 0, "under 5 000 innbyggere"),
+    ("5000-19999", 5000, "5 000–19 999 innbyggere"),
+    ("20000-49999", 20000, "20 000–49 999 innbyggere"),
+    ("50000-", 50000, "50 000 innbyggere eller flere"),
+)
+FACET_FIELDS = ("year", "sector", "criterion", "county_today", "status", "size_band", "centrality")
+_FACET_FILTER = {"year": "years", "sector": "sectors", "criterion": "criteria", "county_today": "counties",
+                 "status": "statuses", "size_band": "size_bands", "centrality": "centralities"}
+
+
+def _facet(name: str) -> Any:
+    """A Whoosh facet counting one field (a tag field holds several values per example)."""
+    return sorting.FieldFacet(name, allow_overlap=name in ("sector", "criterion"))
+
+
+def _counts(groups: dict[Any, int]) -> dict[str, int]:
+    return {str(k): v for k, v in groups.items() if k not in ("", None, 0)}
+
+
+def size_band(population: int | None) -> str:
+    """The SIZE_BANDS id for a population ("" when the register has no figure, e.g. a county municipality)."""
+    if population is None:
+        return ""
+    return [band for band, low, _ in SIZE_BANDS if population >= low][-1]
 
 
 @dataclass(frozen=True)
@@ -72,6 +112,9 @@ class Filters:
     counties: tuple[str, ...] = ()
     municipality_keys: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
+    size_bands: tuple[str, ...] = ()
+    centralities: tuple[str, ...] = ()
+    recommended: bool = False  # only examples curators recommend
 
 
 @dataclass(frozen=True)
@@ -88,6 +131,14 @@ class Hit:
     score: float
     snippet: str  # with MARK_START/MARK_END around matched words
     matched: tuple[tuple[str, str], ...]  # (field, term)
+    title_marked: str = ""  # the title with MARK_START/MARK_END, "" when no words were searched
+    criteria: tuple[str, ...] = ()
+    county: str = ""  # today's county
+    municipality_today: str = ""
+    size_band: str = ""
+    centrality: str = ""
+    recommended: bool = False  # "anbefalt eksempel" (curators)
+    reasons: tuple[str, ...] = ()  # why it matched, in Norwegian ("«natt» inne i nattilsyn" …)
 
 
 @dataclass(frozen=True)
@@ -95,15 +146,16 @@ class SearchResult:
     hits: tuple[Hit, ...]
     total: int
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    suggestion: str = ""  # "mente du …": the query with words from the index's vocabulary, when it found little
 
 
-class _MarkFormatter(Formatter):
-    """Marks matched words with control characters, so each adapter escapes first and marks after."""
-
-    between = " … "
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return f"{MARK_START}{get_text(text, token, replace)}{MARK_END}"
+def summary_text(ex: InnovationExample) -> str:
+    """The example's own description (the form's "beskrivelse"/"sammendrag" answer, else its first passage):
+    words there say what the innovation *is*, words in later answers often only mention things."""
+    found = [s.text for s in ex.sections if s.question in SUMMARY_QUESTIONS]
+    if found:
+        return "\n\n".join(found)
+    return ex.passages[0].text if ex.passages else ""
 
 
 def example_document(app: Application, ex: InnovationExample) -> dict[str, Any]:
@@ -120,6 +172,7 @@ def example_document(app: Application, ex: InnovationExample) -> dict[str, Any]:
         "title": ex.title,
         "body": ex.text,
         "context": app.why_us,
+        "summary": summary_text(ex),
         "municipality": " ".join(m.all_names),
         "applicant": m.written or m.name,
         "municipality_key": ",".join(sorted(k for k in keys if k)),
@@ -129,6 +182,12 @@ def example_document(app: Application, ex: InnovationExample) -> dict[str, Any]:
         "language": app.language,
         "sector": ",".join(ex.labels("sector")),
         "criterion": ",".join(ex.labels("criterion")),
+        "county_today": m.today_county or m.county,
+        "size_band": size_band(m.population),
+        "centrality": str(m.centrality or ""),
+        "population": m.population,
+        "municipality_today": ", ".join(m.today_names),
+        "recommended": "ja" if ex.recommended else "nei",
         "payload": json.dumps(to_dict(ex), ensure_ascii=False),
     }
 
@@ -284,6 +343,40 @@ class SearchIndex:
         app_data["examples"] = [to_dict(x) for x in siblings]
         return ex, from_dict(Application, app_data)
 
+    def examples(self, ids: set[str] | None = None) -> list[InnovationExample]:
+        """Example records (all, or those with the given ids), for curation and its sync."""
+        with self._ix.searcher() as s:
+            return [from_dict(InnovationExample, json.loads(f["payload"])) for f in s.documents(kind="example")
+                    if ids is None or f["id"] in ids]
+
+    def update_examples(self, examples: list[InnovationExample], timeout: float = 5.0) -> None:
+        """Rewrite the documents of already indexed examples (curated tags, "anbefalt") in one commit.
+
+        The application stays as indexed; IndexBusyError when another write (an ingest) holds the index.
+        """
+        apps: dict[str, Application] = {}
+        with self._ix.searcher() as s:
+            for ex in examples:
+                if s.document(id=ex.id, kind="example") is None:
+                    raise RecordNotFoundError(f"Fant ikke innovasjonseksempelet «{ex.id}».")
+        for ex in examples:
+            if ex.application_id not in apps:
+                data = self.application(ex.application_id)
+                apps[ex.application_id] = from_dict(Application, {**data, "examples": []})
+        try:
+            writer = self._ix.writer(timeout=timeout)
+        except whoosh_index.LockError as exc:
+            raise IndexBusyError(
+                "Søkeindeksen oppdateres akkurat nå (en innlesing pågår). Endringen er lagret og kommer med "
+                "i søket når innlesingen er ferdig.") from exc
+        try:
+            for ex in examples:
+                writer.update_document(**example_document(apps[ex.application_id], ex))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(optimize=False)
+
     def all_examples(self) -> list[dict[str, Any]]:
         """Stored fields of every example (for overviews and exports)."""
         with self._ix.searcher() as s:
@@ -293,80 +386,464 @@ class SearchIndex:
         with self._ix.searcher() as s:
             return [t.decode("utf-8") if isinstance(t, bytes) else t for t in s.lexicon(fieldname)]
 
-    def search(self, text: str, filters: Filters = Filters(), limit: int = 10, offset: int = 0) -> SearchResult:
-        """Free text (quoted phrases allowed) over examples, BM25F with field boosts; never a syntax error."""
-        q = self.parse_query(text)
+    def search(
+        self, text: str, filters: Filters = Filters(), limit: int = 10, offset: int = 0, *,
+        sort: str = "relevance", prefer: Filters | None = None, facets: bool = False,
+    ) -> SearchResult:
+        """Free text (quoted phrases allowed) over examples, BM25F with field boosts; never a syntax error.
+
+        `sort` is "relevance" or "year" (newest first); `prefer` lifts examples that match its fields
+        (each matching field multiplies the score by 1 + PREFER_WEIGHT) without excluding the rest;
+        `facets` adds counts per filter value, each field counted as if its own filter were not set.
+        """
+        plan = plan_query(text)
+        q = plan.query
         flt = self._filter(filters)
-        with self._ix.searcher(weighting=BM25F()) as s:
-            if q is None:
-                results = s.search(flt, limit=offset + limit, sortedby="year", reverse=True)
-            else:
-                results = s.search(q, filter=flt, limit=offset + limit, terms=True)
-            results.fragmenter = ContextFragmenter(maxchars=260, surround=70)
-            results.formatter = _MarkFormatter()
+        weighting = _RecommendedBoost()
+        with self._ix.searcher(weighting=weighting) as s:
+            weighting.boosted = frozenset(s.document_numbers(recommended="ja"))
+            # Every hit is scored and ordered here (the archive has a few hundred examples): a limited
+            # Whoosh search miscounts the total when the weighting has a final() step.
+            # counts for the fields without a filter of their own come with this search (one pass)
+            free = {n: _facet(n) for n in FACET_FIELDS if facets and not getattr(filters, _FACET_FILTER[n])}
+            results = s.search(q or flt, filter=flt if q is not None else None, limit=None,
+                               groupedby=free or None, maptype=sorting.Count if free else None)
+
+            def order(h: Any) -> tuple[float, ...]:
+                lift = _preferred(h, prefer, q is None) if prefer is not None and sort == "relevance" else 0.0
+                score = 0.0 if q is None else float(h.score or 0.0)
+                year = float(h.get("year") or 0)
+                return (-year, -score) if sort == "year" else (-lift, -score, -year)
+
+            ranked = sorted(results, key=order) if prefer is not None or sort == "year" or q is None else list(results)
             hits = []
-            for hit in results[offset: offset + limit]:
-                snippet = hit.highlights("body", top=2) if q is not None else ""
-                if not snippet:
-                    snippet = hit["body"][:240] + ("…" if len(hit["body"]) > 240 else "")
-                matched = tuple(
-                    (f, t.decode("utf-8") if isinstance(t, bytes) else str(t))
-                    for f, t in (hit.matched_terms() if q is not None else [])
-                )
-                hits.append(Hit(
-                    example_id=hit["id"], application_id=hit["application_id"], title=hit["title"],
-                    municipality=hit["applicant"], year=hit.get("year") or None, status=hit["status"],
-                    sectors=tuple(x for x in hit.get("sector", "").split(",") if x), score=float(hit.score or 0.0),
-                    snippet=snippet, matched=matched,
-                ))
-            return SearchResult(hits=tuple(hits), total=len(results))
+            for hit in ranked[offset: offset + limit]:
+                score = 0.0 if q is None else float(hit.score or 0.0)
+                if prefer is not None and sort == "relevance":
+                    score = _preferred(hit, prefer, q is None)
+                hits.append(_make_hit(hit, plan, score))
+            counts = self._facets(s, q, filters, results, tuple(free)) if facets else {}
+        suggestion = self.suggest(text) if q is not None else ""  # only words no example has are replaced
+        return SearchResult(hits=tuple(hits), total=len(results), facets=counts, suggestion=suggestion)
+
+    def _facets(self, s: Any, q: Q.Query | None, filters: Filters, results: Any,
+                free: tuple[str, ...]) -> dict[str, dict[str, int]]:
+        """Counts per value of every FACET_FIELDS field; a field's own filter is left out when counting it.
+
+        The `free` fields (no filter of their own) were counted by the main search (`results`); each
+        filtered field needs one more search without its own filter.
+        """
+        out = {n: _counts(results.groups(n)) for n in free}
+        for name in FACET_FIELDS:
+            if name in free:
+                continue
+            base = self._filter(replace(filters, **{_FACET_FILTER[name]: ()}))
+            counted = s.search(q or base, filter=base if q is not None else None, limit=1,
+                               groupedby={name: _facet(name)}, maptype=sorting.Count)
+            out[name] = _counts(counted.groups(name))
+        return out
 
     def parse_query(self, text: str) -> Q.Query | None:
-        """Phrases in quotes become phrase queries; every other word an OR over the text fields."""
-        phrases = []
-        rest = text
-        for part in _quoted(text):
-            phrases.append(part)
-            rest = rest.replace(f'"{part}"', " ")
-        analyzer = _TEXT_ANALYZER
-        clauses: list[Q.Query] = []
-        for phrase in phrases:
-            terms = [t.text for t in analyzer(phrase)]
-            if len(terms) > 1:
-                clauses.append(Q.Or([Q.Phrase("body", terms), Q.Phrase("title", terms)], boost=2.0))
-            elif terms:
-                clauses.append(self._word_query(terms[0], phrase))
-        for word in words(rest.replace('"', " ")):
-            stems = [t.text for t in analyzer(word)]
-            if stems:
-                clauses.append(self._word_query(stems[0], word))
-        if not clauses:
-            return None
-        return Q.Or(clauses, scale=0.9) if len(clauses) > 1 else clauses[0]
+        """The Whoosh query for a user's text (None when it has no searchable words); see plan_query."""
+        return plan_query(text).query
 
-    @staticmethod
-    def _word_query(stem: str, word: str) -> Q.Query:
-        names = [t.text for t in _NAME_ANALYZER(word)]
-        parts: list[Q.Query] = [Q.Term(f, stem) for f in ("title", "body", "context")]
-        parts += [Q.Term("municipality", n) for n in names]
-        return Q.Or(parts)
+    def plan_query(self, text: str) -> "QueryPlan":
+        return plan_query(text)
+
+    def similar(self, example_id: str, limit: int = 5) -> SearchResult:
+        """Examples most like this one ("lignende innovasjoner"), from other applications.
+
+        More-like-this over the example's title and text (its most informative terms, Bo1-weighted
+        against the whole index) plus its sector tags.
+        """
+        with self._ix.searcher(weighting=BM25F()) as s:
+            docnum = s.document_number(id=example_id, kind="example")
+            if docnum is None:
+                raise RecordNotFoundError(f"Fant ikke innovasjonseksempelet «{example_id}».")
+            fields = s.stored_fields(docnum)
+            terms = s.key_terms_from_text("body", f"{fields['title']}\n{fields['body']}", numterms=MLT_TERMS)
+            tags = [x for x in fields.get("sector", "").split(",") if x]
+            q = _key_terms_query(terms, tags)
+            if q is None:
+                return SearchResult(hits=(), total=0)
+            results = s.search(q, filter=Q.Term("kind", "example"), limit=limit,
+                               mask=Q.Term("application_id", fields["application_id"]))
+            plan = QueryPlan(q, weights={t: 1.0 for t, _ in terms}, sectors=tuple(tags))
+            hits = tuple(_make_hit(h, plan, float(h.score or 0.0)) for h in results)
+            return SearchResult(hits=hits, total=len(results))
+
+    def by_description(self, text: str, filters: Filters = Filters(), limit: int = 10) -> SearchResult:
+        """Examples closest to a pasted description of one's own problem.
+
+        The description's words searched as usual, plus its most informative terms (Bo1 against the
+        whole index) once more with their weights, so the words that set the problem apart lead.
+        """
+        plan = plan_query(text)
+        if plan.query is None:
+            return SearchResult(hits=(), total=0)
+        with self._ix.searcher(weighting=BM25F()) as s:
+            terms = s.key_terms_from_text("body", " ".join(t.word for t in plan.words), numterms=DESCRIPTION_TERMS)
+            key = _key_terms_query(terms, [])
+            q = Q.Or([plan.query, key]) if key is not None else plan.query
+            results = s.search(q, filter=self._filter(filters), limit=limit)
+            plan = replace(plan, query=q)
+            hits = tuple(_make_hit(h, plan, float(h.score or 0.0)) for h in results)
+            return SearchResult(hits=hits, total=len(results))
+
+    def suggest(self, text: str) -> str:
+        """"Mente du": the text with each word no example has replaced by the closest word the index has
+        (within two edits of its term, then the most common), written as the examples write it;
+        "" when there is nothing to correct."""
+        out: list[str] = []
+        changed = False
+        with self._ix.searcher() as s:
+            for token in _TOKEN_OR_GAP.findall(text):
+                t = analyze_word(token) if token.isalpha() and len(token) >= 4 else None
+                if t is None or s.doc_frequency("body", t.whole) or s.doc_frequency("title", t.whole):
+                    out.append(token)
+                    continue
+                best = _closest(s, t.whole, token.lower())
+                if best is None:
+                    out.append(token)
+                else:
+                    out.append(best.capitalize() if token[:1].isupper() else best)
+                    changed = True
+        return "".join(out).strip() if changed else ""
 
     @staticmethod
     def _filter(f: Filters) -> Q.Query:
         clauses: list[Q.Query] = [Q.Term("kind", "example")]
         for name, values in (("sector", f.sectors), ("criterion", f.criteria), ("status", f.statuses),
                              ("county", tuple(v.lower() for v in f.counties)),
-                             ("municipality_key", f.municipality_keys)):
+                             ("municipality_key", f.municipality_keys), ("size_band", f.size_bands),
+                             ("centrality", f.centralities)):
             if values:
                 clauses.append(Q.Or([Q.Term(name, v) for v in values]))
         if f.years:
             clauses.append(Q.Or([Q.NumericRange("year", y, y) for y in f.years]))
+        if f.recommended:
+            clauses.append(Q.Term("recommended", "ja"))
         return Q.And(clauses)
 
     def close(self) -> None:
         self._ix.close()
 
 
+PREFER_WEIGHT = 0.25
+RECOMMENDED_BOOST = 1.3  # score factor for examples curators recommend: lifts them among relevant hits, no more
+
+
+class IndexBusyError(InnosokError):
+    """Another writer (an ingest) holds the index; the caller's change is applied later by the ingest."""
+
+
+class _RecommendedBoost(BM25F):
+    """BM25F whose final score is multiplied by RECOMMENDED_BOOST for recommended examples.
+
+    `boosted` holds the searcher's document numbers of recommended examples, set once per search.
+    """
+
+    use_final = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.boosted: frozenset[int] = frozenset()
+
+    def final(self, searcher: Any, docnum: int, score: float) -> float:
+        return score * RECOMMENDED_BOOST if docnum in self.boosted else score
+
+
+
+def _preferred(hit: Any, prefer: Filters, constant: bool) -> float:
+    """The score lifted by how many `prefer` fields the hit shares (only the count when nothing was searched)."""
+    shared = sum((
+        hit.get("size_band", "") in prefer.size_bands,
+        hit.get("centrality", "") in prefer.centralities,
+        hit.get("county_today", "").lower() in {c.lower() for c in prefer.counties},
+    ))
+    return float(shared) if constant else float(hit.score or 0.0) * (1 + PREFER_WEIGHT * shared)
+
+
+# --- the query side: analysis of the user's text, synonyms, snippets, reasons -----------------------------
+
+PART_BOOST = 0.5  # a compound's parts (natt, tilsyn for nattilsyn) count half of the word typed
+SYNONYM_BOOST = 0.4  # thesaurus members (e-helse for velferdsteknologi) count less than the words typed
+PHRASE_BOOST = 2.0
+COORDINATION = 0.9  # Or's coordination bonus: an example matching more of the query's words wins
+SNIPPET_WEIGHTS = {"whole": 1.0, "part": 0.6, "synonym": 0.5}
+MAX_SYNONYM_REASONS = 2
+_MARKED = re.compile(f"{MARK_START}([^{MARK_END}]*){MARK_END}")
+WORD_FIELDS = ("title", "body", "summary")  # not "context" (why us): it speaks of the applicant, not the example
+PART_FIELDS = ("title", "body")
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """A user's text as a Whoosh query, plus what snippets and reasons need to explain the hits."""
+
+    query: Q.Query | None
+    words: tuple[WordTerms, ...] = ()  # every analyzed word typed (phrases included), in order
+    synonyms: tuple[tuple[str, Synonym], ...] = ()  # (the words typed, the synonym searched too)
+    weights: dict[str, float] = field(default_factory=dict)  # analyzed term -> weight for marking snippets
+    sectors: tuple[str, ...] = ()  # "lignende innovasjoner": the source example's sectors
+
+
+def plan_query(text: str) -> QueryPlan:
+    """Quoted phrases become phrase queries; every other word searches its lemma, its compound parts
+    (weighted PART_BOOST) and municipality names; thesaurus members are added at SYNONYM_BOOST.
+
+    Nothing in the text is syntax, so no text can fail to parse.
+    """
+    phrases = _quoted(text)
+    rest = text
+    for phrase in phrases:
+        rest = rest.replace(f'"{phrase}"', " ")
+    sequences: list[list[tuple[str, WordTerms]]] = []
+    clauses: list[Q.Query] = []
+    for phrase in phrases:
+        seq = [(w, t) for w, t in ((w, analyze_word(w)) for w in words(phrase)) if t is not None]
+        if len(seq) > 1:
+            wholes = [t.whole for _, t in seq]
+            clauses.append(Q.Or([Q.Phrase("body", wholes), Q.Phrase("title", wholes)], boost=PHRASE_BOOST))
+        elif seq:
+            clauses.append(_word_query(seq[0][1], seq[0][0]))
+        sequences.append(seq)
+    seq = [(w, t) for w, t in ((w, analyze_word(w)) for w in words(rest.replace('"', " "))) if t is not None]
+    clauses += [_word_query(t, w) for w, t in seq]
+    sequences.append(seq)
+
+    weights: dict[str, float] = {}
+    synonyms: list[tuple[str, Synonym]] = []
+    thesaurus = load_thesaurus()
+    for seq in sequences:
+        analyzed = [t for _, t in seq]
+        for start, end, members in thesaurus.expansions(analyzed):
+            typed = " ".join(w for w, _ in seq[start:end])
+            clauses.append(Q.Or([_synonym_query(m) for m in members], boost=SYNONYM_BOOST))
+            for m in members:
+                synonyms.append((typed, m))
+                for t in m.words:
+                    weights.setdefault(t.whole, SNIPPET_WEIGHTS["synonym"])
+    typed_words = tuple(t for seq in sequences for _, t in seq)
+    for t in typed_words:
+        for p in t.parts:
+            weights[p] = max(weights.get(p, 0.0), SNIPPET_WEIGHTS["part"])
+    for t in typed_words:
+        weights[t.whole] = SNIPPET_WEIGHTS["whole"]
+    if not clauses:
+        return QueryPlan(None)
+    query = Q.Or(clauses, scale=COORDINATION) if len(clauses) > 1 else clauses[0]
+    return QueryPlan(query, typed_words, tuple(synonyms), weights)
+
+
+def _word_query(t: WordTerms, raw: str) -> Q.Query:
+    alternatives: list[Q.Query] = [Q.Term(f, t.whole) for f in WORD_FIELDS]
+    if t.parts:
+        alternatives.append(Q.Or([Q.Term(f, p) for p in t.parts for f in PART_FIELDS], boost=PART_BOOST))
+    alternatives += [Q.Term("municipality", n.text) for n in _NAME_ANALYZER(raw)]
+    return Q.Or(alternatives)
+
+
+def _synonym_query(member: Synonym) -> Q.Query:
+    wholes = [t.whole for t in member.words]
+    if len(wholes) > 1:
+        return Q.Or([Q.Phrase("body", wholes), Q.Phrase("title", wholes)])
+    return Q.Or([Q.Term(f, wholes[0]) for f in PART_FIELDS])
+
+
+def _make_hit(hit: Any, plan: QueryPlan, score: float) -> Hit:
+    """One Whoosh hit as a Hit: snippet from the best passages, marked title, reasons."""
+    searched = plan.query is not None
+    matched = _matched(hit, plan) if searched else ()
+    snippet = snippet_for(hit, plan)
+    return Hit(
+        example_id=hit["id"], application_id=hit["application_id"], title=hit["title"],
+        municipality=hit["applicant"], year=hit.get("year") or None, status=hit["status"],
+        sectors=tuple(x for x in hit.get("sector", "").split(",") if x), score=score,
+        snippet=snippet, matched=matched,
+        title_marked=mark(hit["title"], plan.weights, MARK_START, MARK_END) if searched else "",
+        criteria=tuple(x for x in hit.get("criterion", "").split(",") if x),
+        county=hit.get("county_today", ""), municipality_today=hit.get("municipality_today", ""),
+        size_band=hit.get("size_band", ""), centrality=hit.get("centrality", ""),
+        recommended=hit.get("recommended") == "ja",
+        reasons=reasons_for(hit, plan, set(matched), snippet) if searched else (),
+    )
+
+
+def _matched(hit: Any, plan: QueryPlan) -> tuple[tuple[str, str], ...]:
+    """(field, term) for every query term the hit's title and text contain, its municipality's names, and
+    shared sectors: read from the stored text (asking Whoosh to record matched terms for every matching
+    document costs far more than analyzing the ten shown)."""
+    wanted = set(plan.weights)
+    found = {("title", t) for t in wanted & _text_terms(hit["title"])}
+    found |= {("body", t) for t in wanted & _text_terms(hit.get("body", ""))}
+    names = {w.lower() for w in words(f"{hit.get('applicant', '')} {hit.get('municipality_today', '')}")}
+    found |= {("municipality", t.word) for t in plan.words if t.word in names}
+    found |= {("sector", x) for x in plan.sectors if x in hit.get("sector", "").split(",")}
+    return tuple(sorted(found))
+
+
+def _text_terms(text: str) -> set[str]:
+    terms: set[str] = set()
+    for word in set(words(text)):
+        t = analyze_word(word)
+        if t is not None:
+            terms.update(t.terms)
+    return terms
+
+
+def _term_text(term: Any) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else str(term)
+
+
+MLT_TERMS = 25  # key terms taken from an example for "lignende innovasjoner"
+DESCRIPTION_TERMS = 30  # key terms taken from a pasted description
+TAG_BOOST = 0.3  # weight of each shared sector tag in "lignende innovasjoner" (key terms weigh ≤ 1)
+_TOKEN_OR_GAP = re.compile(r"\w+|\W+")
+
+
+def _key_terms_query(terms: list[tuple[str, float]], sectors: list[str]) -> Q.Query | None:
+    """An OR of weighted key terms over title and text, plus shared sector tags."""
+    clauses: list[Q.Query] = [Q.Term(f, t, boost=w) for t, w in terms for f in PART_FIELDS]
+    clauses += [Q.Term("sector", x, boost=TAG_BOOST) for x in sectors]
+    return Q.Or(clauses) if clauses else None
+
+
+def _closest(searcher: Any, term: str, typed: str) -> str | None:
+    """The index term nearest to `term` (same first letter; fewest edits, then most examples), as the word
+    form the examples use that is nearest to what was typed (bostedslose → bostedsløse, not bostedsløs)."""
+    reader = searcher.reader()
+    for maxdist in (1, 2):
+        candidates = []
+        for found in reader.terms_within("body", term, maxdist, prefix=1):
+            found = _term_text(found)
+            df = searcher.doc_frequency("body", found) if found != term else 0
+            if df:
+                candidates.append((_edit_distance(term, found), -df, found))
+        if candidates:
+            return _surface(searcher, min(candidates)[2], typed)
+    return None
+
+
+def _surface(searcher: Any, term: str, typed: str) -> str | None:
+    """A written word that analyzes to `term`, from the first examples that have it."""
+    forms: dict[str, int] = {}
+    for hit in searcher.search(Q.Term("body", term), limit=3):
+        for word in words(hit["body"]):
+            t = analyze_word(word)
+            if t is not None and t.whole == term:
+                forms[word.lower()] = forms.get(word.lower(), 0) + 1
+    if not forms:
+        return None
+    return min(forms, key=lambda f: (_edit_distance(typed, f), -forms[f], f))
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (short words only: suggestions are within two edits)."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def _passages(hit_fields: Any) -> list[str]:
+    """The example's passages (paragraphs) for snippets; the body's paragraphs when it has none."""
+    try:
+        passages = [p["text"] for p in json.loads(hit_fields["payload"]).get("passages", []) if p.get("text")]
+    except (KeyError, ValueError, TypeError):
+        passages = []
+    return passages or [p for p in hit_fields.get("body", "").split("\n\n") if p.strip()]
+
+
+def snippet_for(hit_fields: Any, plan: QueryPlan) -> str:
+    """The best one or two passages, with the matched words marked; the body's start when none match."""
+    body = hit_fields.get("body", "")
+    if plan.query is not None and plan.weights:
+        found = best_snippets(_passages(hit_fields), plan.weights, MARK_START, MARK_END, top=2)
+        if found:
+            inner = " … ".join(s.text.strip("…") for s in found)
+            return ("…" if found[0].text.startswith("…") else "") + inner + ("…" if found[-1].text.endswith("…") else "")
+    return body[:240] + ("…" if len(body) > 240 else "")
+
+
+def reasons_for(hit_fields: Any, plan: QueryPlan, matched: set[tuple[str, str]], snippet: str = "") -> tuple[str, ...]:
+    """Why an example matched, in words a municipal employee reads (bokmål)."""
+    out: list[str] = []
+    if not plan.words:  # "lignende innovasjoner": the words it shares, and the sectors
+        shared = list(dict.fromkeys(w.lower() for w in _MARKED.findall(snippet)))[:6]
+        if shared:
+            out.append("felles ord: " + ", ".join(shared))
+        sectors = sorted(t for f, t in matched if f == "sector")
+        if sectors:
+            out.append("samme sektor: " + ", ".join(sectors))
+        return tuple(out)
+    in_field = {f: {t for g, t in matched if g == f} for f in ("title", "body", "municipality")}
+    for t in dict.fromkeys(plan.words):
+        where = [name for f, name in (("title", "tittelen"), ("body", "teksten")) if t.whole in in_field[f]]
+        if where:
+            out.append(f"«{t.word}» i {' og '.join(where)}")
+        elif any(p in in_field["title"] | in_field["body"] for p in t.parts):
+            parts = [p for p in t.parts if p in in_field["title"] | in_field["body"]]
+            out.append(f"deler av «{t.word}» ({', '.join(parts)})")
+        if t.word in in_field["municipality"]:
+            applicant = hit_fields.get("applicant", "")
+            today = hit_fields.get("municipality_today", "")
+            out.append(f"kommunen: {applicant}" + (f" (i dag {today})" if today and today not in applicant else ""))
+    typed_terms = {t.whole for t in plan.words}
+    shown = 0
+    for typed, syn in plan.synonyms:
+        wholes = {w.whole for w in syn.words}
+        if shown < MAX_SYNONYM_REASONS and not wholes <= typed_terms and wholes <= in_field["title"] | in_field["body"]:
+            shown += 1
+            typed_terms |= wholes
+            out.append(f"synonym: «{syn.text}» for «{typed}»")
+    return tuple(dict.fromkeys(out))
+
+
 def _quoted(text: str) -> list[str]:
     parts = text.split('"')
     return [p for i, p in enumerate(parts) if i % 2 == 1 and i < len(parts) - 1 and p.strip()]
+
+
+class PlainIndex:
+    """The evaluation baseline: Whoosh's StandardAnalyzer, default BM25F, a plain OR parser over title+body.
+
+    Built over the same example documents as the project's index, so a comparison measures the analysis
+    and the query handling, nothing else.
+    """
+
+    def __init__(self, ix: Any) -> None:
+        self._ix = ix
+
+    @classmethod
+    def build(cls, path: Path, docs: list[tuple[str, str, str]]) -> "PlainIndex":
+        """`docs` are (example id, title, body); `path` is an empty folder that the caller cleans up."""
+        from whoosh.analysis import StandardAnalyzer
+
+        analyzer = StandardAnalyzer()
+        schema = Schema(id=ID(stored=True, unique=True), title=TEXT(analyzer=analyzer),
+                        body=TEXT(analyzer=analyzer))
+        path.mkdir(parents=True, exist_ok=True)
+        ix = whoosh_index.create_in(str(path), schema)
+        with ix.writer() as w:
+            for doc_id, title, body in docs:
+                w.add_document(id=doc_id, title=title, body=body)
+        return cls(ix)
+
+    def search(self, text: str, limit: int = 20) -> list[str]:
+        """Example ids, best first; an unparsable query finds nothing."""
+        from whoosh.qparser import MultifieldParser, OrGroup
+
+        parser = MultifieldParser(["title", "body"], self._ix.schema, group=OrGroup)
+        try:
+            q = parser.parse(text)
+        except Exception:  # noqa: BLE001 - the baseline only has to be measured, never to be robust
+            return []
+        with self._ix.searcher() as s:
+            return [hit["id"] for hit in s.search(q, limit=limit)]
+
+    def close(self) -> None:
+        self._ix.close()

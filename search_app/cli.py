@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -48,17 +47,26 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     lib = Library(Path(args.index))
-    result = lib.search(
-        args.query, sectors=tuple(args.sector or ()), years=tuple(args.year or ()),
-        municipality=args.municipality or "", counties=tuple(args.county or ()),
-        statuses=tuple(args.status or ()), limit=args.limit,
-    )
+    if args.like:
+        result = lib.similar(args.like, limit=args.limit)
+    elif args.description:
+        result = lib.by_description(args.query, limit=args.limit)
+    else:
+        result = lib.search(
+            args.query, sectors=tuple(args.sector or ()), criteria=tuple(args.criterion or ()),
+            years=tuple(args.year or ()), municipality=args.municipality or "", counties=tuple(args.county or ()),
+            statuses=tuple(args.status or ()), recommended=args.recommended, limit=args.limit,
+        )
     if args.json:
-        out = [{**to_dict(h), "snippet": _marks(h.snippet, False)} for h in result.hits]
-        print(json.dumps({"total": result.total, "hits": out, "sample": lib.is_sample}, ensure_ascii=False, indent=2))
+        out = [{**to_dict(h), "snippet": _marks(h.snippet, False), "title_marked": _marks(h.title_marked, False)}
+               for h in result.hits]
+        print(json.dumps({"total": result.total, "hits": out, "suggestion": result.suggestion,
+                          "sample": lib.is_sample}, ensure_ascii=False, indent=2))
         return 0
     if lib.is_sample:
         print(f"({SAMPLE_NOTICE})\n")
+    if result.suggestion:
+        print(f"Mente du: {result.suggestion}\n")
     if not result.hits:
         print("Ingen treff. Prøv færre eller andre ord, eller fjern et filter.")
         return 0
@@ -66,12 +74,15 @@ def cmd_search(args: argparse.Namespace) -> int:
     print(f"{result.total} treff:\n")
     for i, h in enumerate(result.hits, 1):
         status = STATUS_NO.get(h.status, h.status)
+        star = "  ★ anbefalt" if h.recommended else ""
         print(f"{i}. {h.title} — {h.municipality} ({h.year}, {status})  [{h.example_id}]  "
-              f"poeng {h.score:.1f}")
+              f"poeng {h.score:.1f}{star}")
         if h.sectors:
             print(f"   sektorer: {', '.join(h.sectors)}")
         print("   " + _marks(h.snippet, color).replace("\n", " "))
-        if h.matched:
+        if h.reasons:
+            print(f"   hvorfor: {'; '.join(h.reasons)}")
+        elif h.matched:
             words = sorted({t for _, t in h.matched})
             print(f"   treff på: {', '.join(words)}")
         print()
@@ -120,6 +131,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     if lib.is_sample:
         print(f"({SAMPLE_NOTICE})\n")
     _print_view(view)
+    similar = lib.similar(view.example.id, limit=5).hits
+    if similar:
+        print("\nLignende innovasjoner i andre kommuner:")
+        for h in similar:
+            print(f"  - {h.title} — {h.municipality} ({h.year}) [{h.example_id}]")
     return 0
 
 
@@ -131,11 +147,104 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "--server.port", str(args.port), "--server.address", args.address,
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]
-    print(f"Innosøk kjører på http://{args.address}:{args.port} (stopp med Ctrl+C)")
+    print(f"Innosøk kjører på http://{args.address}:{args.port} (stopp med Ctrl+C)", flush=True)
+    # Become the server (no child left behind when this process is stopped).
+    os.execve(sys.executable, command, env)
+    return 0  # pragma: no cover - execve does not return
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    """From stdin (--password-stdin, one line) or typed twice without echo; never from the command line."""
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise InnosokError("Ingen terminal å skrive passordet i. Send det på standard inn med --password-stdin.")
+    first = getpass.getpass("Passord (minst 12 tegn): ")
+    if getpass.getpass("Gjenta passordet: ") != first:
+        raise InnosokError("Passordene var ikke like. Ingen bruker ble opprettet.")
+    return first
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from ingest.curation import CurationStore
+
+    store = CurationStore(Path(args.store))
+    if args.action == "add":
+        user = store.add_user(args.username, _read_password(args))
+        print(f"Kuratoren «{user.username}» er opprettet i {store.path}.")
+    elif args.action == "remove":
+        store.remove_user(args.username)
+        print(f"Kuratoren «{args.username}» er fjernet. Innlogginger den har nå, slutter å virke.")
+    else:
+        users = store.users()
+        if not users:
+            print("Ingen kuratorer ennå. Opprett en med: innosok users add BRUKERNAVN")
+        for u in users:
+            print(f"{u.username}\topprettet {u.created_at[:10]}\tsist innlogget {u.last_signin[:16] or 'aldri'}")
+    return 0
+
+
+def _titles(index_root: Path) -> dict[str, str]:
+    from ingest.searchindex import SearchIndex
+
     try:
-        return subprocess.call(command, env=env)
-    except KeyboardInterrupt:
+        index = SearchIndex.open(index_root)
+    except InnosokError:
+        return {}
+    try:
+        return {d["id"]: d["title"] for d in index.all_examples()}
+    finally:
+        index.close()
+
+
+def cmd_curation(args: argparse.Namespace) -> int:
+    from ingest.curation import CurationStore, sync_index
+    from ingest.searchindex import SearchIndex
+
+    store = CurationStore(Path(args.store))
+    path = Path(args.file)
+    if args.action == "export":
+        count = store.export(path, args.format, titles=_titles(Path(args.index)))
+        print(f"{count} kuratorvedtak er skrevet til {path}.")
         return 0
+    report = store.import_file(path, user=args.user, fmt=args.format, overwrite=args.overwrite)
+    print(f"Importert fra {path}: {len(report.added)} nye, {len(report.replaced)} erstattet, "
+          f"{len(report.unchanged)} like fra før.")
+    if report.conflicts:
+        print(f"{len(report.conflicts)} eksempler har et annet vedtak her og ble ikke endret "
+              f"(bruk --overwrite for å erstatte; det kan angres): {', '.join(report.conflicts)}")
+    try:
+        index = SearchIndex.open(Path(args.index))
+    except InnosokError:
+        print("Søkeindeksen finnes ikke ennå; vedtakene brukes når den bygges (innosok ingest).")
+        return 1 if report.conflicts else 0
+    try:
+        updated = sync_index(index, store.decisions())
+    finally:
+        index.close()
+    print(f"Søkeindeksen er oppdatert ({updated} eksempler endret).")
+    return 1 if report.conflicts else 0
+
+
+def cmd_eval_search(args: argparse.Namespace) -> int:
+    from search_app.search_eval import evaluate_search
+
+    report = evaluate_search(
+        Path(args.questions), Path(args.corpus), index_root=Path(args.index) if args.index else None,
+        progress=(lambda msg: None) if args.json else (lambda msg: print(msg, file=sys.stderr)),
+    )
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"Søkekvalitet på {report.overall['innosok'].questions} vurderte spørsmål "
+          f"({report.examples_indexed} eksempler i indeksen):\n")
+    print(report.table())
+    if report.unresolved:
+        print(f"\n{len(report.unresolved)} vurderte eksempler finnes ikke i indeksen (f.eks. skannede søknader uten "
+              f"tekst) og teller som ikke funnet for begge: {', '.join(report.unresolved)}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,12 +266,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("search", help="search innovation examples", description="Search innovation examples.")
-    p.add_argument("query", help="words to search for; \"quotes\" for a phrase")
+    p.add_argument("query", nargs="?", default="", help="words to search for; \"quotes\" for a phrase")
+    p.add_argument("--like", metavar="ID", help="instead: the examples most like this one (similar innovations)")
+    p.add_argument("--description", action="store_true",
+                   help="QUERY is a pasted description of your own problem: find the closest examples")
     p.add_argument("--sector", action="append", help="only this sector id (repeatable), e.g. helse")
+    p.add_argument("--criterion", action="append", help="only this jury criterion id (repeatable), e.g. spredning")
     p.add_argument("--year", action="append", type=int, help="only this year (repeatable)")
     p.add_argument("--municipality", help="only this municipality, by its name then or today (e.g. Nordre Follo)")
     p.add_argument("--county", action="append", help="only this county (then or today), e.g. Vestland")
     p.add_argument("--status", action="append", choices=["winner", "finalist", "applicant"], help="only this status")
+    p.add_argument("--recommended", action="store_true", help="only examples curators recommend (anbefalt eksempel)")
     p.add_argument("--limit", type=int, default=10, help="how many results (default: 10)")
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.add_argument("--index", default=str(default_index_root()), help=index_help)
@@ -179,11 +293,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", default="localhost", help="address to listen on (default: localhost)")
     p.add_argument("--index", default=str(default_index_root()), help=index_help)
     p.set_defaults(func=cmd_serve)
+
+    from ingest.curation import default_store_path
+
+    store_help = "curation store (default: $INNOSOK_CURATION or ./curation/innosok.sqlite)"
+    p = sub.add_parser("users", help="add, remove or list curators (sign-in for the curation page)",
+                       description="Manage the curators who may sign in to the curation page. Passwords are "
+                                   "stored as scrypt hashes; there is no default user or password.")
+    p.add_argument("action", choices=["add", "remove", "list"], help="what to do")
+    p.add_argument("username", nargs="?", help="the curator's user name (add, remove)")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the password from standard input (one line) instead of asking for it")
+    p.add_argument("--store", default=str(default_store_path()), help=store_help)
+    p.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("curation", help="export or import curators' decisions (CSV or JSON)",
+                       description="Export the curated set (to publish it or move it to another installation) "
+                                   "or import one. Import never silently overwrites a different local decision.")
+    p.add_argument("action", choices=["export", "import"], help="what to do")
+    p.add_argument("file", help="the .json or .csv file")
+    p.add_argument("--format", choices=["json", "csv"], help="file format (default: from the file name)")
+    p.add_argument("--overwrite", action="store_true", help="import: replace differing local decisions (undoable)")
+    p.add_argument("--user", default="import", help="import: the name the history records (default: import)")
+    p.add_argument("--store", default=str(default_store_path()), help=store_help)
+    p.add_argument("--index", default=str(default_index_root()), help=index_help)
+    p.set_defaults(func=cmd_curation)
+
+    p = sub.add_parser("eval", help="measure search or tagging quality on the judged data in eval/ and corpus/gold/",
+                       description="Measure quality against judged data. Each measurement is a subcommand.")
+    eval_commands = p.add_subparsers(dest="eval_command", required=True, metavar="WHAT")  # one add_parser each
+    e = eval_commands.add_parser(
+        "search", help="nDCG@10, recall@20 and MRR: plain Whoosh baseline vs Innosøk, side by side",
+        description="Index the corpus twice in temporary folders (Whoosh's StandardAnalyzer and Innosøk's "
+                    "Norwegian analysis) and score both on the judged questions.")
+    e.add_argument("--questions", default="eval/questions.toml", help="judged questions (default: eval/questions.toml)")
+    e.add_argument("--corpus", default="corpus", help="folder with the PDFs (default: ./corpus)")
+    e.add_argument("--index", help="use this existing index instead of building one from --corpus")
+    e.add_argument("--json", action="store_true", help="print every number and every question's top 10 as JSON")
+    e.set_defaults(func=cmd_eval_search)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "users" and args.action in ("add", "remove") and not args.username:
+        parser.error(f"users {args.action} needs a USERNAME")
     try:
         return int(args.func(args) or 0)
     except InnosokError as exc:

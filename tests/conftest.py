@@ -104,6 +104,14 @@ def make_pdf(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_curation_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tests never read or write a developer's real curation store (./curation)."""
+    path = tmp_path_factory.mktemp("curation-store") / "innosok.sqlite"
+    os.environ["INNOSOK_CURATION"] = str(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     """The bundled sample corpus ingested once into a real temporary index: (index root, report)."""
