@@ -1,0 +1,605 @@
+"""Tag stage: sectors, jury criteria and phase on every innovation example, each with the sentences behind it.
+
+Two signals meet in one confidence per label:
+- rules: the taxonomy's seed terms (`data/taxonomy.toml`) matched on lemmas and compound parts, so
+  «heimetenesta», «hjemmetjenesten» and «hjemmetjenestens» all meet the term «hjemmetjeneste»;
+- a trained classifier per kind: spaCy `textcat_multilabel` (phase: `textcat`) over a bag of lemmas
+  plus the rule hits as features, trained on the sample corpus' gold labels and any extra labels
+  (curators'), cached beside the index by a hash of its training data, with fixed seeds: the same
+  corpus always gives the same tags.
+
+Criteria are tagged per passage: an answer to a form question gets the criterion the question asks
+about (source «skjema»); free text is classified window by window (three sentences), since a parsed
+paragraph of free text may hold several answers. The evidence for a tag is the sentences that carry
+its seed terms or, when none do, the sentences the classifier rates highest for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import random
+import re
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from ingest.errors import ConfigurationError
+from ingest.golddata import DEFAULT_GOLD_DIR, TrainingSet, load_gold
+from ingest.lexicon import lemma
+from ingest.parse import QUESTION_CRITERION_2015, QUESTIONS_2016
+from ingest.records import Application, InnovationExample, Passage, Tag
+from ingest.taxonomy import Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from spacy.language import Language
+    from spacy.tokens import Doc
+    from thinc.api import Model
+
+MODEL_VERSION = "1"  # bump when features or training change: part of the model's cache key
+SEED = 20240901
+EPOCHS = 16
+BATCH = 16
+USE_AVERAGES = True
+MEMBERS = 3  # classifiers averaged per kind (each trained in its own order)
+LEARN_RATE = 0.003
+L2 = 0.01
+NGRAMS = 1
+HASH_BUCKETS = 2**15  # feature hash table of the bag-of-lemmas model (the corpus has ~15k lemmas)
+FEATURE_CAP = 3  # a lemma counts at most this often in one text: long texts must not shout
+RULE_FEATURE_CAP = 10  # rule hits per label given to the classifier as features
+TITLE_WEIGHT = 3  # the title's lemmas count this often
+WINDOW = 3  # sentences per window when free text is classified for criteria
+
+# The classifier's share of a combined confidence; the rules have the rest. Criteria lean more on the
+# rules: how novelty or spread is said («det nye», «andre kommunar har besøkt oss») is in the seed phrases.
+MODEL_WEIGHT = {"sector": 0.75, "criterion": 0.6, "phase": 0.75}
+THRESHOLD = 0.4  # a sector or criterion is tagged from this combined confidence up
+MIN_SECTOR = 0.2  # the best sector is kept below THRESHOLD, from this confidence up
+RULE_HALF = {"sector": 4.0, "criterion": 2.0, "phase": 4.0}  # seed-term hits that give rule score 0.5
+EVIDENCE_SENTENCES = 2
+EVIDENCE_CHARS = 300
+MODELS_FOLDER = "models"
+EMPTY_FEATURE = "#tom"
+KINDS = ("sector", "criterion", "phase")
+# Form questions that name a jury criterion (both form generations); every other passage is classified.
+FORM_CRITERIA: dict[str, str] = {
+    **{q: c for q, c in QUESTION_CRITERION_2015.items() if c},
+    **{q: c for q, _, c in QUESTIONS_2016 if c},
+}
+
+
+# -- analysed text ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence: its text, per word every lemma a seed term may match, and the classifier's features."""
+
+    text: str
+    words: tuple[frozenset[str], ...]
+    features: tuple[str, ...]  # content lemmas (what a text is about: sectors, phase)
+    all_lemmas: tuple[str, ...]  # every word's lemma (how it is said: «det nye», «kan brukast av andre»)
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """A text as the tagger sees it: its sentences."""
+
+    sentences: tuple[Sentence, ...]
+
+    @property
+    def features(self) -> list[str]:
+        return [f for s in self.sentences for f in s.features]
+
+    @property
+    def all_lemmas(self) -> list[str]:
+        return [f for s in self.sentences for f in s.all_lemmas]
+
+
+def _clean(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= EVIDENCE_CHARS else text[: EVIDENCE_CHARS - 1].rstrip() + "…"
+
+
+def _analysed(doc: "Doc") -> Analysed:
+    from ingest.nlp import NUMBER_FEATURE, token_features, word_lemmas
+
+    per_token: list[tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = []
+    for tok in doc:
+        if tok.is_space:
+            per_token.append((frozenset(), (), ()))
+            continue
+        lemmas = word_lemmas(tok) if tok.is_alpha else (tok.lower_,)
+        feats = token_features(tok)
+        every = lemmas if tok.is_alpha else (feats if feats == (NUMBER_FEATURE,) else ())
+        per_token.append((frozenset((tok.lower_, *lemmas)), feats, every))
+    sentences = []
+    for sent in doc.sents:
+        text = sent.text.strip()
+        if not text:
+            continue
+        span = per_token[sent.start:sent.end]
+        sentences.append(Sentence(_clean(text), tuple(w for w, _, _ in span if w),
+                                  tuple(f for _, fs, _ in span for f in fs),
+                                  tuple(f for _, _, fs in span for f in fs)))
+    return Analysed(tuple(sentences))
+
+
+_MEMO: dict[str, Analysed] = {}
+_MEMO_MAX = 20_000  # texts kept per process (training and cross-validation meet the same texts again)
+
+
+def analyse(texts: Sequence[str]) -> list[Analysed]:
+    """Many texts through the one spaCy pipeline, in one stream (texts seen before are not redone)."""
+    from ingest.nlp import analyse as run
+
+    known = {t: _MEMO[t] for t in texts if t in _MEMO}
+    todo = [t for t in dict.fromkeys(texts) if t not in known]
+    done = dict(zip(todo, (_analysed(doc) for doc in run(todo))))
+    if len(_MEMO) + len(done) > _MEMO_MAX:
+        _MEMO.clear()
+    if len(done) <= _MEMO_MAX:
+        _MEMO.update(done)
+    return [known[t] if t in known else done[t] for t in texts]
+
+
+def analyse_paragraphs(texts: Sequence[str]) -> list[Analysed]:
+    """Like `analyse`, paragraph by paragraph: an example's text and its answers share the work."""
+    paragraphs = [[p for p in t.split("\n\n") if p.strip()] for t in texts]
+    flat = iter(analyse([p for ps in paragraphs for p in ps]))
+    return [Analysed(tuple(s for _ in ps for s in next(flat).sentences)) for ps in paragraphs]
+
+
+# -- rules --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """A seed term as lemma alternatives per word (a phrase has several words)."""
+
+    kind: str
+    label: str
+    text: str
+    words: tuple[frozenset[str], ...]
+
+
+class Rules:
+    """The taxonomy's seed terms, matched on word forms, lemmas and compound parts."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self._by_word: dict[str, list[Term]] = {}
+        for lab in taxonomy.labels:
+            for text in lab.terms:
+                words = tuple(frozenset({w, lemma(w)}) for w in text.split())
+                term = Term(lab.kind, lab.id, text, words)
+                for first in sorted(words[0]):
+                    self._by_word.setdefault(first, []).append(term)
+
+    def hits(self, sentence: Sentence, kind: str) -> Counter[str]:
+        """label → seed-term matches of that kind in the sentence; a phrase counts double, a word once per term."""
+        found: Counter[str] = Counter()
+        words = sentence.words
+        for i, cands in enumerate(words):
+            seen: set[str] = set()
+            for cand in cands:
+                for term in self._by_word.get(cand, ()):
+                    if term.kind != kind or term.text in seen:
+                        continue
+                    n = len(term.words)
+                    if i + n <= len(words) and all(words[i + k] & term.words[k] for k in range(1, n)):
+                        seen.add(term.text)
+                        found[term.label] += 2 if n > 1 else 1
+        return found
+
+    def hits_in(self, sentences: Iterable[Sentence], kind: str) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for s in sentences:
+            total.update(self.hits(s, kind))
+        return total
+
+
+def rule_score(hits: float, kind: str) -> float:
+    """Weighted hits → 0..1, one half at RULE_HALF[kind] hits."""
+    return 1.0 - math.exp(-hits * math.log(2) / RULE_HALF[kind])
+
+
+def classifier_features(lemmas: Iterable[str], hits: Counter[str]) -> list[str]:
+    """What a classifier sees: lemmas (each at most FEATURE_CAP times) plus one feature per rule hit."""
+    seen: Counter[str] = Counter()
+    out = []
+    for f in lemmas:
+        seen[f] += 1
+        if seen[f] <= FEATURE_CAP:
+            out.append(f)
+    for label in sorted(hits):
+        out += [f"#regel:{label}"] * min(hits[label], RULE_FEATURE_CAP)
+    return out
+
+
+def example_lemmas(title: Analysed, body: Sequence[Analysed]) -> list[str]:
+    return title.features * TITLE_WEIGHT + [f for a in body for f in a.features]
+
+
+def windows(sentences: Sequence[Sentence]) -> list[tuple[Sentence, ...]]:
+    """Overlapping runs of WINDOW sentences (the whole text if it is shorter)."""
+    if len(sentences) <= WINDOW:
+        return [tuple(sentences)] if sentences else []
+    return [tuple(sentences[i:i + WINDOW]) for i in range(len(sentences) - WINDOW + 1)]
+
+
+# -- classifiers --------------------------------------------------------------------------------------
+
+
+def _keep_averages(model: "Model", averages: dict) -> None:
+    """Make the optimizer's running averages of the weights the model's weights (they generalise better)."""
+    for node in model.walk():
+        for name in node.param_names:
+            key = (node.id, name)
+            if key in averages:
+                node.set_param(name, averages[key].copy())
+
+
+class TextClassifier:
+    """A spaCy text classifier over features (bag of lemmas), trained here and saved beside the index.
+
+    It is a small bag: MEMBERS classifiers in one pipeline, each trained on the same rows in another
+    fixed order, their probabilities averaged. With a few hundred examples one order alone decides
+    borderline labels by chance; the average does not.
+    """
+
+    def __init__(self, nlp: "Language") -> None:
+        self._nlp = nlp
+        self._pipes = [nlp.get_pipe(name) for name in nlp.pipe_names]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self._pipes[0].labels)
+
+    @classmethod
+    def train(cls, labels: Sequence[str], rows: Sequence[tuple[Sequence[str], Iterable[str]]],
+              exclusive: bool = False) -> "TextClassifier":
+        """Train on (features, labels) rows; fixed seeds and orders, so the same rows give the same model."""
+        import spacy
+        from spacy.training import Example
+        from spacy.util import fix_random_seed, minibatch
+        from thinc.api import Adam
+
+        fix_random_seed(SEED)
+        nlp = spacy.blank("nb")
+        config = {"model": {"@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": exclusive,
+                            "ngram_size": NGRAMS, "no_output_layer": False, "length": HASH_BUCKETS}}
+        factory = "textcat" if exclusive else "textcat_multilabel"
+        pipes = [nlp.add_pipe(factory, name=f"{factory}_{i}", config=config) for i in range(MEMBERS)]
+        for pipe in pipes:
+            for label in labels:
+                pipe.add_label(label)
+        examples = []
+        for feats, gold in rows:
+            wanted = set(gold)
+            cats = {lab: float(lab in wanted) for lab in labels}
+            examples.append(Example.from_dict(cls._doc(nlp, feats), {"cats": cats}))
+        nlp.initialize(lambda: examples)
+        for i, pipe in enumerate(pipes):
+            optimizer = Adam(LEARN_RATE, L2=L2, L2_is_weight_decay=True, grad_clip=1.0, use_averages=USE_AVERAGES)
+            rng = random.Random(SEED + i)
+            order = list(range(len(examples)))
+            for _ in range(EPOCHS):
+                rng.shuffle(order)
+                for batch in minibatch([examples[j] for j in order], size=BATCH):
+                    pipe.update(batch, sgd=optimizer, drop=0.0)  # the pipe itself: no copy of the batch
+            if USE_AVERAGES:
+                _keep_averages(pipe.model, optimizer.averages)
+        return cls(nlp)
+
+    @staticmethod
+    def _doc(nlp: "Language", feats: Sequence[str]) -> "Doc":
+        from spacy.tokens import Doc
+
+        return Doc(nlp.vocab, words=list(feats) or [EMPTY_FEATURE])
+
+    def predict(self, feature_lists: Sequence[Sequence[str]]) -> list[dict[str, float]]:
+        """label → probability (the members' mean), for each feature list: one call for the whole batch."""
+        if not feature_lists:
+            return []
+        docs = [self._doc(self._nlp, f) for f in feature_lists]
+        total = None
+        for pipe in self._pipes:
+            scores = pipe.model.ops.to_numpy(pipe.predict(docs))
+            total = scores if total is None else total + scores
+        mean = total / len(self._pipes)
+        labels = self.labels
+        return [{lab: float(row[i]) for i, lab in enumerate(labels)} for row in mean]
+
+    def to_disk(self, path: Path) -> None:
+        self._nlp.to_disk(path)
+
+    @classmethod
+    def from_disk(cls, path: Path) -> "TextClassifier":
+        import spacy
+
+        return cls(spacy.load(path))
+
+
+@dataclass(frozen=True)
+class TagModels:
+    """The three trained classifiers and the hash of what they learnt from."""
+
+    key: str
+    sector: TextClassifier
+    criterion: TextClassifier
+    phase: TextClassifier
+
+    @classmethod
+    def train(cls, training: TrainingSet, taxonomy: Taxonomy | None = None) -> "TagModels":
+        """Train on a training set: examples for sectors and phase, the examples' answers for criteria."""
+        tax = taxonomy or load_taxonomy()
+        if not training.examples:
+            raise ConfigurationError("Det finnes ingen merkede eksempler å lære av.")
+        rules = Rules(tax)
+        titles = analyse([e.title for e in training.examples])
+        bodies = analyse_paragraphs([e.text for e in training.examples])
+        sector_rows, phase_rows = [], []
+        for e, title, body in zip(training.examples, titles, bodies):
+            lemmas = example_lemmas(title, [body])
+            sents = (*title.sentences, *body.sentences)
+            sector_rows.append((classifier_features(lemmas, rules.hits_in(sents, "sector")), e.sectors))
+            if e.phase:
+                phase_rows.append((classifier_features(lemmas, rules.hits_in(sents, "phase")), (e.phase,)))
+        # the applications' «why us» answers speak for the whole application, not for one example's text
+        answers = [p for p in training.passages if p.example > 0 and p.text.strip()]
+        criterion_rows = [
+            (classifier_features(a.all_lemmas, rules.hits_in(a.sentences, "criterion")), p.criteria)
+            for p, a in zip(answers, analyse_paragraphs([p.text for p in answers]))
+        ]
+        return cls(
+            model_key(training, tax),
+            TextClassifier.train(tax.ids("sector"), sector_rows),
+            TextClassifier.train(tax.ids("criterion"), criterion_rows),
+            TextClassifier.train(tax.ids("phase"), phase_rows, exclusive=True),
+        )
+
+    def save(self, folder: Path) -> None:
+        """Write into a temporary sibling, then rename: a reader never sees half a model."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
+        try:
+            for kind in KINDS:
+                getattr(self, kind).to_disk(tmp / kind)
+            (tmp / "KEY").write_text(self.key, encoding="utf-8")
+            os.replace(tmp, folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> "TagModels":
+        key = (folder / "KEY").read_text(encoding="utf-8").strip()
+        return cls(key, *(TextClassifier.from_disk(folder / kind) for kind in KINDS))
+
+
+def model_key(training: TrainingSet, taxonomy: Taxonomy) -> str:
+    """What a trained model depends on: training data, taxonomy (labels and seed terms), code version, spaCy."""
+    import spacy
+
+    terms = [f"{lab.kind}:{lab.id}:{'|'.join(lab.terms)}" for lab in taxonomy.labels]
+    parts = [MODEL_VERSION, spacy.__version__, training.digest(), *terms]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+_TRAINED: dict[str, TagModels] = {}  # per process: a batch of tests or folds does not retrain the same data
+
+
+def models_for(training: TrainingSet, cache_root: Path | None = None,
+               taxonomy: Taxonomy | None = None) -> TagModels:
+    """The models for a training set: from this process, from the cache folder, or trained now (and cached)."""
+    tax = taxonomy or load_taxonomy()
+    key = model_key(training, tax)
+    folder = cache_root / f"tagger-{key[:16]}" if cache_root is not None else None
+    cached = folder is not None and (folder / "KEY").exists()
+    models = _TRAINED.get(key)
+    if models is None and folder is not None and cached:
+        try:
+            models = TagModels.load(folder)
+        except (OSError, ValueError):
+            models, cached = None, False  # a damaged cache is derived data: train again
+    if models is None or models.key != key:
+        models, cached = TagModels.train(training, tax), False
+    if folder is not None and cache_root is not None and not cached:
+        shutil.rmtree(folder, ignore_errors=True)
+        models.save(folder)
+        for old in cache_root.glob("tagger-*"):
+            if old != folder:
+                shutil.rmtree(old, ignore_errors=True)
+    _TRAINED.pop(key, None)
+    _TRAINED[key] = models
+    while len(_TRAINED) > 2:  # the ingest's models and one more (a cross-validation fold) stay in memory
+        _TRAINED.pop(next(iter(_TRAINED)))
+    return models
+
+
+# -- the tagger ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One label's combined confidence and which signal carried it."""
+
+    label: str
+    confidence: float
+    source: str
+
+
+def combine(labels: Sequence[str], probs: dict[str, float] | None, hits: Counter[str], kind: str) -> list[Scored]:
+    """Classifier probability and rule score → one confidence per label (rules alone without a model)."""
+    out = []
+    for lab in labels:
+        r = rule_score(hits.get(lab, 0), kind)
+        if probs is None:
+            out.append(Scored(lab, round(r, 3), "regel"))
+            continue
+        p = probs.get(lab, 0.0)
+        w = MODEL_WEIGHT[kind]
+        conf = w * p + (1 - w) * r
+        source = "modell" if w * p >= (1 - w) * r else "regel"
+        out.append(Scored(lab, round(conf, 3), source))
+    return out
+
+
+@dataclass(frozen=True)
+class _PassageCall:
+    """The criteria the tagger found for one free-text passage, with the window behind each."""
+
+    scored: tuple[Scored, ...]
+    windows: tuple[tuple[Sentence, ...], ...]
+    best_window: dict[str, int]
+
+
+class Tagger:
+    """Tags applications: create it once per batch (the models load once), call it per application."""
+
+    def __init__(self, models: TagModels | None, taxonomy: Taxonomy | None = None) -> None:
+        self.models = models
+        self.taxonomy = taxonomy or load_taxonomy()
+        self.rules = Rules(self.taxonomy)
+
+    @classmethod
+    def for_index(cls, index_root: Path, extra: TrainingSet | None = None,
+                  gold_dir: Path = DEFAULT_GOLD_DIR) -> "Tagger":
+        """The tagger an ingest uses: trained on the gold labels plus `extra` (e.g. curators' labels),
+        cached under `<index_root>/models/`. Without gold labels (an installation without the sample
+        corpus) and without extra labels only the rules tag."""
+        training = load_gold(gold_dir) if (gold_dir / "examples.csv").exists() else TrainingSet()
+        if extra is not None:
+            training = training.with_extra(extra.examples, extra.passages, ";".join(extra.sources))
+        tax = load_taxonomy()
+        models = models_for(training, index_root / MODELS_FOLDER, tax) if training.examples else None
+        return cls(models, tax)
+
+    def __call__(self, app: Application) -> Application:
+        return replace(app, examples=self.tag_examples(app.examples))
+
+    def tag_examples(self, examples: Sequence[InnovationExample]) -> tuple[InnovationExample, ...]:
+        """All examples of one application in one pass through the pipeline."""
+        texts: list[str] = []
+        for ex in examples:
+            texts.append(ex.title)
+            texts.extend(p.text for p in ex.passages)
+        analysed = iter(analyse(texts))
+        out = []
+        for ex in examples:
+            title = next(analysed)
+            passages = [next(analysed) for _ in ex.passages]
+            out.append(self._tag(ex, title, passages))
+        return tuple(out)
+
+    def tag_example(self, ex: InnovationExample) -> InnovationExample:
+        return self.tag_examples([ex])[0]
+
+    # -- per example ---------------------------------------------------------------------------------
+
+    def _tag(self, ex: InnovationExample, title: Analysed, passages: list[Analysed]) -> InnovationExample:
+        sentences = [s for a in (title, *passages) for s in a.sentences]
+        lemmas = example_lemmas(title, passages)
+        new_passages, criterion_tags = self._criteria(ex.passages, passages)
+        tags = [*self._sectors(sentences, lemmas), *criterion_tags, *self._phase(sentences, lemmas)]
+        return replace(ex, passages=new_passages, tags=tuple(tags))
+
+    def _evidence(self, label: str, kind: str, sentences: Sequence[Sentence],
+                  model: TextClassifier | None) -> tuple[str, ...]:
+        """The sentences with most seed terms for the label; else the ones the classifier rates highest."""
+        per = [self.rules.hits(s, kind).get(label, 0) for s in sentences]
+        ranked = sorted((i for i, n in enumerate(per) if n), key=lambda i: (-per[i], i))
+        if not ranked and model is not None and sentences:
+            scores = model.predict([classifier_features(s.all_lemmas if kind == "criterion" else s.features,
+                                                        self.rules.hits(s, kind)) for s in sentences])
+            ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i].get(label, 0.0), i))
+        if not ranked:
+            ranked = list(range(len(sentences)))
+        return tuple(sentences[i].text for i in sorted(ranked[:EVIDENCE_SENTENCES]))
+
+    def _example_scores(self, kind: str, sentences: Sequence[Sentence], lemmas: list[str]) -> list[Scored]:
+        model = getattr(self.models, kind) if self.models else None
+        hits = self.rules.hits_in(sentences, kind)
+        probs = model.predict([classifier_features(lemmas, hits)])[0] if model else None
+        return sorted(combine(self.taxonomy.ids(kind), probs, hits, kind), key=lambda s: -s.confidence)
+
+    def _sectors(self, sentences: Sequence[Sentence], lemmas: list[str]) -> list[Tag]:
+        scored = self._example_scores("sector", sentences, lemmas)
+        chosen = [s for s in scored if s.confidence >= THRESHOLD]
+        if not chosen and scored and scored[0].confidence >= MIN_SECTOR:
+            chosen = scored[:1]
+        model = self.models.sector if self.models else None
+        return [Tag("sector", s.label, s.confidence, s.source, self._evidence(s.label, "sector", sentences, model))
+                for s in chosen]
+
+    def _phase(self, sentences: Sequence[Sentence], lemmas: list[str]) -> list[Tag]:
+        scored = self._example_scores("phase", sentences, lemmas)
+        if not scored or (self.models is None and scored[0].confidence == 0):
+            return []
+        best = scored[0]
+        model = self.models.phase if self.models else None
+        return [Tag("phase", best.label, best.confidence, best.source,
+                    self._evidence(best.label, "phase", sentences, model))]
+
+    def _classify_passages(self, analysed: Sequence[Analysed]) -> list[_PassageCall]:
+        """Criteria of free-text passages: each window of sentences classified, a label's best window counts."""
+        labels = self.taxonomy.ids("criterion")
+        model = self.models.criterion if self.models else None
+        all_windows = [windows(a.sentences) for a in analysed]
+        flat = [w for ws in all_windows for w in ws]
+        flat_hits = [self.rules.hits_in(w, "criterion") for w in flat]
+        probs = iter(model.predict([classifier_features([f for s in w for f in s.all_lemmas], h)
+                                    for w, h in zip(flat, flat_hits)]) if model else [])
+        hits_iter = iter(flat_hits)
+        calls = []
+        for a, ws in zip(analysed, all_windows):
+            per_window = [(next(probs) if model else None, next(hits_iter)) for _ in ws]
+            passage_hits = self.rules.hits_in(a.sentences, "criterion")
+            best_window: dict[str, int] = {}
+            best_p: dict[str, float] = {}
+            for i, (p, h) in enumerate(per_window):
+                for lab in labels:
+                    v = p.get(lab, 0.0) if p is not None else float(h.get(lab, 0))
+                    if lab not in best_p or v > best_p[lab]:
+                        best_p[lab], best_window[lab] = v, i
+            merged = dict(best_p) if model else None
+            calls.append(_PassageCall(tuple(combine(labels, merged, passage_hits, "criterion")), tuple(ws), best_window))
+        return calls
+
+    def _criteria(self, passages: Sequence[Passage],
+                  analysed: Sequence[Analysed]) -> tuple[tuple[Passage, ...], list[Tag]]:
+        """Criteria per passage (the form's question, else classified), then per example with evidence."""
+        labels = self.taxonomy.ids("criterion")
+        free = [i for i, p in enumerate(passages) if p.question not in FORM_CRITERIA and analysed[i].sentences]
+        calls = dict(zip(free, self._classify_passages([analysed[i] for i in free])))
+        best: dict[str, tuple[float, str, tuple[Sentence, ...]]] = {}
+        out = list(passages)
+        for i, p in enumerate(passages):
+            form = FORM_CRITERIA.get(p.question)
+            if form is not None:  # the question names its criterion (tagging again gives the same)
+                out[i] = replace(p, criteria=(form,))
+                if form not in best or best[form][1] != "skjema":
+                    best[form] = (1.0, "skjema", analysed[i].sentences)
+                continue
+            call = calls.get(i)
+            if call is None:
+                continue
+            chosen = [s for s in call.scored if s.confidence >= THRESHOLD]
+            out[i] = replace(p, criteria=tuple(s.label for s in chosen))
+            for s in chosen:
+                if s.label not in best or (best[s.label][1] != "skjema" and best[s.label][0] < s.confidence):
+                    window = call.windows[call.best_window.get(s.label, 0)] if call.windows else ()
+                    best[s.label] = (s.confidence, s.source, window)
+        tags = []
+        model = self.models.criterion if self.models else None
+        for lab in labels:
+            if lab not in best:
+                continue
+            conf, source, sents = best[lab]
+            evidence = self._evidence(lab, "criterion", sents, None if source == "skjema" else model)
+            tags.append(Tag("criterion", lab, conf, source, evidence))
+        return tuple(out), tags
