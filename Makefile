@@ -47,6 +47,7 @@ corpus: install-dev
 bench: install-dev
 	$(PY) bench/run.py
 	$(PY) bench/search_scale.py
+	$(PY) bench/tagging.py
 
 clean:
 	rm -rf $(INDEX)/gen-* $(INDEX)/CURRENT .pytest_cache

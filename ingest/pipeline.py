@@ -70,12 +70,14 @@ def ingest(
     tagger: Tagger | None = None,
     curation: Path | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
+    tag: bool = True,
 ) -> IngestReport:
     """Bring the index at `index_root` up to date with the PDFs in `corpus_dir`.
 
     Curators' decisions (the store at `curation`, default ./curation/innosok.sqlite) override the
     tagger on every file read and are re-applied to the whole index before it is used; `on_progress`
-    gets (files done, files to read, current file) for a progress display.
+    gets (files done, files to read, current file) for a progress display. Without a `tagger`, the
+    default one (ingest/tagging.py: trained once per batch, cached under the index) tags unless `tag=False`.
     """
     started = time.perf_counter()
     if not corpus_dir.is_dir():
@@ -114,6 +116,13 @@ def ingest(
     problems: list[Problem] = []
     pages = 0
     seen_ids: dict[str, str] = {rel: aid for rel, (_, aid) in catalog.items() if rel not in {r for _, r in todo}}
+    if tagger is None and tag and todo:
+        from ingest import tagging  # spaCy and the lexicon load only when there is something to tag
+
+        default_tagger = tagging.Tagger.for_index(index_root)
+        tagger = default_tagger
+        if default_tagger.models is None:
+            notes.append("Fant ingen fasit å lære av (corpus/gold); sektorer og kriterier settes bare med regler.")
     decisions = load_decisions(curation)
     try:
         with target.batch() as batch:

@@ -31,7 +31,7 @@ from ingest.errors import IndexMissingError, IndexOutdatedError, InnosokError, R
 from ingest.records import Application, InnovationExample, from_dict, to_dict
 from ingest.register import normalize_name
 
-SCHEMA_VERSION = 2  # 2: county_today, size_band, centrality, population, municipality_today, recommended
+SCHEMA_VERSION = 2  # 2: county_today, size_band, centrality, population, municipality_today, recommended, phase
 META_NAME = "innosok.json"
 MARK_START, MARK_END = "\x02", "\x03"  # highlight markers; adapters turn them into <mark> or «»
 
@@ -64,6 +64,7 @@ def build_schema() -> Schema:
         illustrative=ID(stored=True),
         sector=KEYWORD(commas=True, stored=True),
         criterion=KEYWORD(commas=True, stored=True),
+        phase=KEYWORD(commas=True, stored=True),  # behov | utvikling | i_bruk (ingest/tagging.py)
         county_today=ID(stored=True),  # one value per example: the facet the app counts on
         size_band=ID(stored=True),  # SIZE_BANDS id from the register's population
         centrality=ID(stored=True),  # SSB sentralitet 1–6 of today's municipality, "" if unknown
@@ -182,6 +183,7 @@ def example_document(app: Application, ex: InnovationExample) -> dict[str, Any]:
         "language": app.language,
         "sector": ",".join(ex.labels("sector")),
         "criterion": ",".join(ex.labels("criterion")),
+        "phase": ",".join(ex.labels("phase")),
         "county_today": m.today_county or m.county,
         "size_band": size_band(m.population),
         "centrality": str(m.centrality or ""),

@@ -12,8 +12,11 @@ from typing import Sequence
 from ingest.errors import InnosokError
 from ingest.records import to_dict
 from ingest.searchindex import MARK_END, MARK_START
+from ingest.taxonomy import load_taxonomy
 from search_app.api import SAMPLE_NOTICE, ExampleView, Library, default_index_root
 
+TAG_SOURCE_NO = {"regel": "fra ordlisten", "modell": "fra klassifisereren", "skjema": "fra skjemaets spørsmål",
+                 "kurator": "satt av kurator"}
 STATUS_NO = {"winner": "vinner", "finalist": "finalist", "applicant": "søker"}
 
 
@@ -104,11 +107,16 @@ def _print_view(view: ExampleView) -> None:
     if c.name or c.email:
         print(f"Kontakt: {', '.join(x for x in (c.name, c.title, c.email, c.phone) if x)}")
     print(f"Fil: {app.file}, side {ex.page_start}–{ex.page_end}  (id {ex.id})")
+    taxonomy = load_taxonomy()
     for kind in ("sector", "criterion", "phase"):
         tags = [t for t in ex.tags if t.kind == kind]
         if tags:
-            print(f"{ {'sector': 'Sektorer', 'criterion': 'Kriterier', 'phase': 'Fase'}[kind]}: "
-                  + ", ".join(f"{t.label} ({t.confidence:.2f})" for t in tags))
+            print(f"{ {'sector': 'Sektorer', 'criterion': 'Kriterier', 'phase': 'Fase'}[kind]}:")
+            for t in tags:  # each tag with the sentences behind it, so a reader can check it
+                print(f"  - {taxonomy.name(kind, t.label)} ({t.label}): {t.confidence:.2f}, "
+                      f"{TAG_SOURCE_NO.get(t.source, t.source)}")
+                for sentence in t.evidence:
+                    print(f"      «{sentence}»")
     print()
     for section in ex.sections:
         if section.label:
@@ -247,6 +255,30 @@ def cmd_eval_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_tags(args: argparse.Namespace) -> int:
+    from ingest.tag_eval import evaluate, format_scores
+
+    report = evaluate(Path(args.corpus), folds=args.folds,
+                      progress=(lambda msg: None) if args.json else (lambda msg: print(msg, file=sys.stderr)))
+    if args.json:
+        print(report.to_json())
+        return 0
+    taxonomy = load_taxonomy()
+    print(f"Emneord mot fasit: {report.folds}-delt kryssvalidering gruppert på søknad, {report.applications} søknader, "
+          f"{report.examples} eksempler ({report.seconds:.0f} s).\n")
+    for title, scores, kind in (("Sektorer (per eksempel)", report.sector, "sector"),
+                                ("Kriterier, fritekst-avsnitt", report.criterion_free, "criterion"),
+                                ("Kriterier, alle avsnitt", report.criterion_all, "criterion"),
+                                ("Fase (per eksempel)", report.phase, "phase")):
+        print(f"{title}: {scores.items} enheter")
+        print(format_scores(scores, lambda lab, k=kind: f"{taxonomy.name(k, lab)} ({lab})"))
+        print()
+    print(f"Fase riktig: {report.phase_accuracy:.3f}")
+    if report.skipped:
+        print(f"Ikke med (kunne ikke leses): {', '.join(report.skipped)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="innosok",
@@ -331,6 +363,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--index", help="use this existing index instead of building one from --corpus")
     e.add_argument("--json", action="store_true", help="print every number and every question's top 10 as JSON")
     e.set_defaults(func=cmd_eval_search)
+    e = eval_commands.add_parser(
+        "tags", help="precision, recall and F1 of the sector, criterion and phase tags against corpus/gold",
+        description="Cross-validate the tagger on the sample corpus, folds grouped by application (a model never "
+                    "trains on an example of the application it tags), and score it against the gold labels.")
+    e.add_argument("--corpus", default="corpus", help="the sample corpus with gold/ (default: ./corpus)")
+    e.add_argument("--folds", type=int, default=5, help="number of folds (default: 5)")
+    e.add_argument("--json", action="store_true", help="print every number as JSON")
+    e.set_defaults(func=cmd_eval_tags)
     return parser
 
 
