@@ -34,6 +34,7 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `python bench/search_scale.py` puts bench/ first on the path
 
+from bench.run import percentile  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
 from ingest.records import Application, InnovationExample, Passage  # noqa: E402
 from ingest.searchindex import SearchIndex  # noqa: E402
@@ -44,16 +45,6 @@ QUESTIONS = ROOT / "eval" / "questions.toml"
 RESULTS = ROOT / "bench" / "results" / "search_scale.json"
 SEED = 20240917
 BATCH = 2_000  # applications per write batch (one commit each)
-
-
-def percentile(values: list[float], pct: float) -> float:
-    data = sorted(values)
-    if len(data) == 1:
-        return data[0]
-    pos = (len(data) - 1) * pct / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(data) - 1)
-    return data[lo] + (data[hi] - data[lo]) * (pos - lo)
 
 
 def timed(fn: Callable[[Any], Any], inputs: list[Any], repeats: int) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Innosøk in the browser (Streamlit): a multipage app. Thin: every answer comes from search_app.api.
 
 `streamlit run search_app/app.py` (or `innosok serve`). The pages live in search_app/views/ and share
-search_app/ui.py; the index and the models are loaded once per server process (ui.library).
+search_app/ui.py; the index and the models are loaded once per server process (the cached `library()` in ui.py).
 
 The folder is deliberately not called `pages/`: Streamlit treats a `pages/` folder beside the main script
 as a legacy multipage app, and until st.navigation has run once in the server process, a first visit
