@@ -183,7 +183,26 @@ def _full_width(lines: list[Line]) -> dict[int, int]:
 
 
 def paragraphs(lines: list[Line]) -> list[tuple[str, int]]:
-    """Group wrapped lines into paragraphs (text, first page), guessing breaks from ragged lines."""
+    """Group wrapped lines into paragraphs (text, first page), guessing breaks from ragged lines.
+
+    A list is one paragraph with its lead-in («Resultata etter første år:»), one item a line: a bullet
+    read alone («• 14 brukarar har no eit fast tilbod») has lost what it is an example of, both for the
+    tagger and for a reader of a search hit."""
+    return _group_lists(_plain_paragraphs(lines))
+
+
+def _group_lists(paras: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    for text, page in paras:
+        if out and _BULLET.match(text) and (_BULLET.match(out[-1][0].rsplit("\n", 1)[-1])
+                                            or out[-1][0].rstrip().endswith(":")):
+            out[-1] = (out[-1][0] + "\n" + text, out[-1][1])
+        else:
+            out.append((text, page))
+    return out
+
+
+def _plain_paragraphs(lines: list[Line]) -> list[tuple[str, int]]:
     if not lines:
         return []
     paras: list[tuple[str, int]] = []
@@ -200,7 +219,8 @@ def paragraphs(lines: list[Line]) -> list[tuple[str, int]]:
             current = _join(current, ln.text)
         nxt = lines[i + 1].text if i + 1 < len(lines) else ""
         short = len(ln.text) < 0.8 * (ln.full or len(ln.text))
-        if not nxt or (short and _SENTENCE_END.search(ln.text)) or _BULLET.match(nxt):
+        # a list item's last line ends it even without a full stop («- kostnaden er den same»)
+        if not nxt or (short and (_SENTENCE_END.search(ln.text) or _BULLET.match(current))) or _BULLET.match(nxt):
             paras.append((current, page))
             current = ""
     if current:

@@ -24,9 +24,10 @@ import re
 import shutil
 import tempfile
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from ingest.errors import ConfigurationError
 from ingest.golddata import DEFAULT_GOLD_DIR, TrainingSet, load_gold
@@ -40,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Doc
     from thinc.api import Model
 
-MODEL_VERSION = "1"  # bump when features or training change: part of the model's cache key
+MODEL_VERSION = "2"  # bump when features or training change: part of the model's cache key
 SEED = 20240901
 EPOCHS = 16
 BATCH = 16
@@ -48,17 +49,23 @@ USE_AVERAGES = True
 MEMBERS = 3  # classifiers averaged per kind (each trained in its own order)
 LEARN_RATE = 0.003
 L2 = 0.01
-NGRAMS = 1
+# Word n-grams per kind: criteria are said in short phrases («det nye», «tatt i bruk», «andre kommunar»),
+# sectors and phase are what a text is about, where single lemmas suffice.
+NGRAMS = {"sector": 1, "criterion": 2, "phase": 1}
 HASH_BUCKETS = 2**15  # feature hash table of the bag-of-lemmas model (the corpus has ~15k lemmas)
 FEATURE_CAP = 3  # a lemma counts at most this often in one text: long texts must not shout
 RULE_FEATURE_CAP = 10  # rule hits per label given to the classifier as features
 TITLE_WEIGHT = 3  # the title's lemmas count this often
 WINDOW = 3  # sentences per window when free text is classified for criteria
 
-# The classifier's share of a combined confidence; the rules have the rest. Criteria lean more on the
-# rules: how novelty or spread is said («det nye», «andre kommunar har besøkt oss») is in the seed phrases.
-MODEL_WEIGHT = {"sector": 0.75, "criterion": 0.6, "phase": 0.75}
-THRESHOLD = 0.4  # a sector or criterion is tagged from this combined confidence up
+# The classifier's share of a combined confidence; the rules have the rest. Criteria lean a little more on
+# the rules: how novelty or spread is said («det nye», «andre kommunar har besøkt oss») is in the seed phrases.
+MODEL_WEIGHT = {"sector": 0.75, "criterion": 0.7, "phase": 0.75}
+THRESHOLD = 0.4  # a sector is tagged from this combined confidence up
+# A free-text passage gets a criterion from this confidence up: lower than for sectors, because a window of
+# three sentences says less than a whole example (chosen on form answers classified blind and on pairs of
+# them joined into one paragraph, never on the free-form passages the evaluation reports).
+CRITERION_THRESHOLD = 0.35
 MIN_SECTOR = 0.2  # the best sector is kept below THRESHOLD, from this confidence up
 RULE_HALF = {"sector": 4.0, "criterion": 2.0, "phase": 4.0}  # seed-term hits that give rule score 0.5
 EVIDENCE_SENTENCES = 2
@@ -66,6 +73,10 @@ EVIDENCE_CHARS = 300
 MODELS_FOLDER = "models"
 EMPTY_FEATURE = "#tom"
 KINDS = ("sector", "criterion", "phase")
+# The answers that say how far an innovation has come («Er løsningen tatt i bruk?», 2015's «gjennomføring»):
+# phase is judged on them when an example has them; the rest of its text talks mostly of results, which
+# drown a pilot's «prøves ut» in the language of things already in use.
+PHASE_QUESTIONS = frozenset({"realisert", "gjennomforing"})
 # Form questions that name a jury criterion (both form generations); every other passage is classified.
 FORM_CRITERIA: dict[str, str] = {
     **{q: c for q, c in QUESTION_CRITERION_2015.items() if c},
@@ -232,6 +243,25 @@ def windows(sentences: Sequence[Sentence]) -> list[tuple[Sentence, ...]]:
     return [tuple(sentences[i:i + WINDOW]) for i in range(len(sentences) - WINDOW + 1)]
 
 
+def phase_texts(training: TrainingSet) -> dict[tuple[str, int], str]:
+    """Per labelled example, the answers that say how far it has come (see PHASE_QUESTIONS), when it has any."""
+    chosen: dict[tuple[str, int], list[str]] = {}
+    for p in training.passages:
+        if p.example > 0 and p.question in PHASE_QUESTIONS and p.text.strip():
+            chosen.setdefault((p.application, p.example), []).append(p.text)
+    return {k: "\n\n".join(v) for k, v in chosen.items()}
+
+
+def balanced(rows: Sequence[tuple[Sequence[str], tuple[str, ...]]]) -> list[tuple[Sequence[str], tuple[str, ...]]]:
+    """Rows of a rare class repeated √(largest class / its class) times: most examples are «i bruk», and an
+    unweighted classifier learns to say so always."""
+    counts = Counter(labels[0] for _, labels in rows if labels)
+    if not counts:
+        return list(rows)
+    top = max(counts.values())
+    return [r for r in rows for _ in range(max(1, round(math.sqrt(top / counts[r[1][0]]))) if r[1] else 1)]
+
+
 # -- classifiers --------------------------------------------------------------------------------------
 
 
@@ -242,6 +272,23 @@ def _keep_averages(model: "Model", averages: dict) -> None:
             key = (node.id, name)
             if key in averages:
                 node.set_param(name, averages[key].copy())
+
+
+@contextmanager
+def _seeded() -> Iterator[None]:
+    """Fixed seeds for training, and the process' random state given back afterwards: others draw from it
+    too (Whoosh names new index segments with `random`; two trainings must not make two writers pick the
+    same name)."""
+    import numpy
+    from spacy.util import fix_random_seed
+
+    state, np_state = random.getstate(), numpy.random.get_state()
+    fix_random_seed(SEED)
+    try:
+        yield
+    finally:
+        random.setstate(state)
+        numpy.random.set_state(np_state)
 
 
 class TextClassifier:
@@ -262,17 +309,22 @@ class TextClassifier:
 
     @classmethod
     def train(cls, labels: Sequence[str], rows: Sequence[tuple[Sequence[str], Iterable[str]]],
-              exclusive: bool = False) -> "TextClassifier":
+              exclusive: bool = False, ngrams: int = 1) -> "TextClassifier":
         """Train on (features, labels) rows; fixed seeds and orders, so the same rows give the same model."""
+        with _seeded():
+            return cls._train(labels, rows, exclusive, ngrams)
+
+    @classmethod
+    def _train(cls, labels: Sequence[str], rows: Sequence[tuple[Sequence[str], Iterable[str]]],
+               exclusive: bool, ngrams: int) -> "TextClassifier":
         import spacy
         from spacy.training import Example
-        from spacy.util import fix_random_seed, minibatch
+        from spacy.util import minibatch
         from thinc.api import Adam
 
-        fix_random_seed(SEED)
         nlp = spacy.blank("nb")
         config = {"model": {"@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": exclusive,
-                            "ngram_size": NGRAMS, "no_output_layer": False, "length": HASH_BUCKETS}}
+                            "ngram_size": ngrams, "no_output_layer": False, "length": HASH_BUCKETS}}
         factory = "textcat" if exclusive else "textcat_multilabel"
         pipes = [nlp.add_pipe(factory, name=f"{factory}_{i}", config=config) for i in range(MEMBERS)]
         for pipe in pipes:
@@ -343,13 +395,16 @@ class TagModels:
         rules = Rules(tax)
         titles = analyse([e.title for e in training.examples])
         bodies = analyse_paragraphs([e.text for e in training.examples])
+        stage_texts = phase_texts(training)
+        stages = analyse_paragraphs([stage_texts.get((e.application, e.number), e.text) for e in training.examples])
         sector_rows, phase_rows = [], []
-        for e, title, body in zip(training.examples, titles, bodies):
+        for e, title, body, stage in zip(training.examples, titles, bodies, stages):
             lemmas = example_lemmas(title, [body])
             sents = (*title.sentences, *body.sentences)
             sector_rows.append((classifier_features(lemmas, rules.hits_in(sents, "sector")), e.sectors))
             if e.phase:
-                phase_rows.append((classifier_features(lemmas, rules.hits_in(sents, "phase")), (e.phase,)))
+                phase_rows.append((classifier_features(stage.all_lemmas, rules.hits_in(stage.sentences, "phase")),
+                                   (e.phase,)))
         # the applications' «why us» answers speak for the whole application, not for one example's text
         answers = [p for p in training.passages if p.example > 0 and p.text.strip()]
         criterion_rows = [
@@ -358,9 +413,9 @@ class TagModels:
         ]
         return cls(
             model_key(training, tax),
-            TextClassifier.train(tax.ids("sector"), sector_rows),
-            TextClassifier.train(tax.ids("criterion"), criterion_rows),
-            TextClassifier.train(tax.ids("phase"), phase_rows, exclusive=True),
+            TextClassifier.train(tax.ids("sector"), sector_rows, ngrams=NGRAMS["sector"]),
+            TextClassifier.train(tax.ids("criterion"), criterion_rows, ngrams=NGRAMS["criterion"]),
+            TextClassifier.train(tax.ids("phase"), balanced(phase_rows), exclusive=True, ngrams=NGRAMS["phase"]),
         )
 
     def save(self, folder: Path) -> None:
@@ -505,7 +560,10 @@ class Tagger:
         sentences = [s for a in (title, *passages) for s in a.sentences]
         lemmas = example_lemmas(title, passages)
         new_passages, criterion_tags = self._criteria(ex.passages, passages)
-        tags = [*self._sectors(sentences, lemmas), *criterion_tags, *self._phase(sentences, lemmas)]
+        staged = [a for p, a in zip(ex.passages, passages) if p.question in PHASE_QUESTIONS] or passages
+        stage = [s for a in staged for s in a.sentences]
+        tags = [*self._sectors(sentences, lemmas), *criterion_tags,
+                *self._phase(stage, [f for s in stage for f in s.all_lemmas])]
         return replace(ex, passages=new_passages, tags=tuple(tags))
 
     def _evidence(self, label: str, kind: str, sentences: Sequence[Sentence],
@@ -514,7 +572,7 @@ class Tagger:
         per = [self.rules.hits(s, kind).get(label, 0) for s in sentences]
         ranked = sorted((i for i, n in enumerate(per) if n), key=lambda i: (-per[i], i))
         if not ranked and model is not None and sentences:
-            scores = model.predict([classifier_features(s.all_lemmas if kind == "criterion" else s.features,
+            scores = model.predict([classifier_features(s.all_lemmas if kind != "sector" else s.features,
                                                         self.rules.hits(s, kind)) for s in sentences])
             ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i].get(label, 0.0), i))
         if not ranked:
@@ -546,28 +604,27 @@ class Tagger:
                     self._evidence(best.label, "phase", sentences, model))]
 
     def _classify_passages(self, analysed: Sequence[Analysed]) -> list[_PassageCall]:
-        """Criteria of free-text passages: each window of sentences classified, a label's best window counts."""
+        """Criteria of free-text passages: each window of sentences scored (classifier and seed terms of that
+        window), a label's best window counts. Rules count per window too: summed over a long passage,
+        common words («bedre», «tilbod») would add up to a criterion no part of it speaks to."""
         labels = self.taxonomy.ids("criterion")
         model = self.models.criterion if self.models else None
         all_windows = [windows(a.sentences) for a in analysed]
         flat = [w for ws in all_windows for w in ws]
         flat_hits = [self.rules.hits_in(w, "criterion") for w in flat]
-        probs = iter(model.predict([classifier_features([f for s in w for f in s.all_lemmas], h)
-                                    for w, h in zip(flat, flat_hits)]) if model else [])
-        hits_iter = iter(flat_hits)
+        flat_probs: list[dict[str, float] | None] = (
+            list(model.predict([classifier_features([f for s in w for f in s.all_lemmas], h)
+                                for w, h in zip(flat, flat_hits)])) if model else [None] * len(flat))
+        scored = iter(combine(labels, p, h, "criterion") for p, h in zip(flat_probs, flat_hits))
         calls = []
-        for a, ws in zip(analysed, all_windows):
-            per_window = [(next(probs) if model else None, next(hits_iter)) for _ in ws]
-            passage_hits = self.rules.hits_in(a.sentences, "criterion")
+        for ws in all_windows:
+            best: dict[str, Scored] = {}
             best_window: dict[str, int] = {}
-            best_p: dict[str, float] = {}
-            for i, (p, h) in enumerate(per_window):
-                for lab in labels:
-                    v = p.get(lab, 0.0) if p is not None else float(h.get(lab, 0))
-                    if lab not in best_p or v > best_p[lab]:
-                        best_p[lab], best_window[lab] = v, i
-            merged = dict(best_p) if model else None
-            calls.append(_PassageCall(tuple(combine(labels, merged, passage_hits, "criterion")), tuple(ws), best_window))
+            for i in range(len(ws)):
+                for sc in next(scored):
+                    if sc.label not in best or sc.confidence > best[sc.label].confidence:
+                        best[sc.label], best_window[sc.label] = sc, i
+            calls.append(_PassageCall(tuple(best[lab] for lab in labels if lab in best), tuple(ws), best_window))
         return calls
 
     def _criteria(self, passages: Sequence[Passage],
@@ -588,7 +645,7 @@ class Tagger:
             call = calls.get(i)
             if call is None:
                 continue
-            chosen = [s for s in call.scored if s.confidence >= THRESHOLD]
+            chosen = [s for s in call.scored if s.confidence >= CRITERION_THRESHOLD]
             out[i] = replace(p, criteria=tuple(s.label for s in chosen))
             for s in chosen:
                 if s.label not in best or (best[s.label][1] != "skjema" and best[s.label][0] < s.confidence):

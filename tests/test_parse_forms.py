@@ -94,3 +94,16 @@ def test_running_headers_and_page_numbers_are_removed() -> None:
     lines = clean_lines(pages)
     assert [ln.text for ln in lines] == list(body.values())
     assert detect_form(lines) == "fritt"
+
+
+def test_a_list_stays_one_passage_with_its_lead_in(make_pdf: Callable[..., Path]) -> None:
+    source = application(2017)
+    source["examples"][0]["answers"][-1]["text"] = (
+        "Vi har fulgt med på tre ting.\n\nResultatene etter første år:\n"
+        "- 14 brukere har fått et fast tilbud\n- pårørende melder mindre belastning\n"
+        "- kostnaden per dag er den samme\n\nDet siste avsnittet står for seg selv.")
+    parsed = parse(extract(make_pdf(source)))
+    texts = [para for s in parsed.examples[0].sections for para in s.text.split("\n\n")]
+    listed = next(t for t in texts if t.startswith("Resultatene etter første år:"))
+    assert listed.count("\n") == 3 and "kostnaden per dag er den samme" in listed
+    assert "Vi har fulgt med på tre ting." in texts and "Det siste avsnittet står for seg selv." in texts

@@ -132,6 +132,41 @@ def test_free_text_is_classified_passage_by_passage(tagger: Tagger) -> None:
     assert any("nabokommunane" in e for e in spread.evidence)
 
 
+def form_example(answers: dict[str, str], title: str) -> InnovationExample:
+    """An example as the parser makes it from the 2016–2019 form: one passage per answered question."""
+    ex_id = "abcdef012345-1"
+    sections = tuple(Section(q, "", t) for q, t in answers.items())
+    passages = tuple(Passage(f"{ex_id}-p{i:02d}", ex_id, q, t, 1, i) for i, (q, t) in enumerate(answers.items(), 1))
+    return InnovationExample(ex_id, "abcdef012345", 1, title, sections, passages)
+
+
+def test_phase_is_read_from_the_answer_on_whether_it_is_in_use(tagger: Tagger) -> None:
+    results = ("Brukerne er fornøyde, og hjemmetjenesten har spart 400 timer i året. Ventetiden gikk ned med "
+               "30 prosent, og flere ansatte bruker løsningen hver dag.")
+    answers = {"beskrivelse": "Hjemmetjenesten bruker sensorer om natten i stedet for fysiske tilsyn.",
+               "verdi": results}
+    pilot = tagger.tag_example(form_example({**answers, "realisert": (
+        "Løsningen prøves ut i et forsøk med tolv brukere fram til sommeren 2017. Piloten evalueres før vi "
+        "bestemmer veien videre.")}, "Digitalt tilsyn"))
+    in_use = tagger.tag_example(form_example({**answers, "realisert": (
+        "Løsningen har vært i fast drift i hele kommunen siden 2015 og er en del av det ordinære tilbudet.")},
+        "Digitalt tilsyn"))
+    assert pilot.labels("phase") == ("utvikling",)
+    assert in_use.labels("phase") == ("i_bruk",)
+    phase = next(t for t in pilot.tags if t.kind == "phase")
+    assert all("fornøyde" not in e for e in phase.evidence)  # evidence from the answer the phase was read from
+
+
+def test_training_leaves_the_process_random_state_alone() -> None:
+    import random
+
+    random.seed(7)
+    expected = random.random()
+    random.seed(7)
+    tagging.TextClassifier.train(["a", "b"], [(["x", "y"], ["a"]), (["z"], ["b"])])
+    assert random.random() == expected  # Whoosh names index segments with `random`: training must not reseed it
+
+
 def test_tagging_again_gives_the_same_tags(tagger: Tagger, make_pdf: Any) -> None:
     once = tagger(read(make_pdf(application(2019), "2019-testvik.pdf")))
     assert tagger(once) == once
