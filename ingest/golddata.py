@@ -1,4 +1,4 @@
-"""Labelled examples for the tagger: the sample corpus' gold labels, and (later) curators' labels.
+"""Labelled examples for the tagger: the sample corpus' gold labels, and curators' labels replacing them.
 
 The gold tables (`corpus/gold/examples.csv`, `answers.csv`) hold the text as written in the sources,
 so the tagger trains on them without reading a PDF. For evaluation the gold answers are aligned to
@@ -13,9 +13,9 @@ import hashlib
 import json
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Collection, Iterable, Mapping, Protocol, Sequence
 
 from ingest.errors import ConfigurationError
 from ingest.records import InnovationExample, Passage
@@ -72,12 +72,16 @@ class TrainingSet:
 
     def with_extra(self, examples: Iterable[LabelledExample] = (),
                    passages: Iterable[LabelledPassage] = (), source: str = "") -> "TrainingSet":
-        """This set plus extra labels (curators' corrections); an extra example replaces a gold one."""
+        """This set plus extra labels (curators' corrections): an extra example replaces the one with the same
+        (application, number), and extra passages of an example replace all of that example's passages (a
+        curator's criteria must not sit beside the gold answers they correct)."""
         extra_ex = tuple(examples)
+        extra_p = tuple(passages)
         replaced = {(e.application, e.number) for e in extra_ex}
+        replaced_p = {(p.application, p.example) for p in extra_p}
         kept = tuple(e for e in self.examples if (e.application, e.number) not in replaced)
-        return TrainingSet(kept + extra_ex, self.passages + tuple(passages),
-                           self.sources + ((source,) if source else ()))
+        kept_p = tuple(p for p in self.passages if (p.application, p.example) not in replaced_p)
+        return TrainingSet(kept + extra_ex, kept_p + extra_p, self.sources + ((source,) if source else ()))
 
     def only(self, applications: set[str], keep: bool = True) -> "TrainingSet":
         """The subset of (or, keep=False, all but) the given applications: the folds of a cross-validation."""
@@ -122,18 +126,78 @@ def load_gold(gold_dir: Path = DEFAULT_GOLD_DIR) -> TrainingSet:
     return TrainingSet(tuple(examples), tuple(passages), (str(gold_dir),))
 
 
+class CuratedLabelsLike(Protocol):
+    """A curator's labels on one example (`ingest.curation.CuratedLabels` or `Decision`); None: not decided."""
+
+    @property
+    def sectors(self) -> tuple[str, ...] | None: ...
+
+    @property
+    def criteria(self) -> tuple[str, ...] | None: ...
+
+
+def training_key(file: str, gold_files: Collection[str]) -> str:
+    """The application key a labelled example of `file` (relative to the corpus that was read) has in the gold.
+
+    Gold rows are keyed by the path relative to the sample corpus (`pdf/2016/x.pdf`); a corpus read from a
+    subfolder (`corpus/pdf`) names the same file `2016/x.pdf`, which must still replace that gold row."""
+    if file in gold_files:
+        return file
+    longer = [g for g in gold_files if g.endswith("/" + file)]
+    return longer[0] if len(longer) == 1 else file
+
+
 def labelled_example(app_key: str, example: InnovationExample, sectors: Sequence[str],
                      phase: str = "") -> LabelledExample:
-    """A curator's labels on an indexed example, as a training example (the hook for the curation store)."""
+    """A curator's labels on an indexed example, as a training example: title and answers as parsed."""
     return LabelledExample(app_key, example.number, example.title, example.text, tuple(sectors), phase)
 
 
-def curated_training(examples: Iterable[InnovationExample], sectors: Mapping[str, Sequence[str]],
-                     source: str = "kurator") -> TrainingSet:
-    """Curators' sector labels (example id → sector ids, e.g. from `ingest.curation.curated_labels()`) on
-    indexed examples, as extra training data: `Tagger.for_index(root, extra=curated_training(...))`."""
-    chosen = tuple(labelled_example(ex.application_id, ex, sectors[ex.id]) for ex in examples if ex.id in sectors)
-    return TrainingSet(chosen, (), (source,))
+def curated_training(examples: Iterable[tuple[str, InnovationExample]], labels: Mapping[str, CuratedLabelsLike],
+                     gold: TrainingSet = TrainingSet(), source: str = "kurator") -> TrainingSet:
+    """Curators' labels as extra training data that replaces the gold rows of the same examples:
+    `Tagger.for_index(root, extra=curated_training(...))`.
+
+    `examples` are (application file relative to the corpus, example) pairs whose text is known (the
+    index, or applications just read); `labels` maps example ids to what curators set (e.g.
+    `ingest.curation.curated_labels()`); only labels a curator actually set count.
+
+    - Sectors: the example becomes a training example with the curator's sectors and its parsed text,
+      keyed by (file, number) so that it replaces the gold example; the gold phase is kept (curators do not
+      set phases), an example outside the gold has none.
+    - Criteria: curators judge criteria per example, the criterion classifier learns from passages.
+      For an example with gold answers, those answers are kept with every criterion the curator did not
+      choose removed (a criterion the curator removed leaves each of its answers); a criterion the curator
+      added is not given to any answer, since nothing says which answer speaks to it. For an example
+      outside the gold, only "no criterion" can be pinned to passages honestly: then every passage is
+      trained as speaking to none; otherwise its criteria are not used for training (they still count in
+      `innosok eval tags --curated`).
+
+    Rows are sorted by (file, number): the same labels on the same texts always give the same model key.
+    """
+    gold_files = {e.application for e in gold.examples} | {p.application for p in gold.passages}
+    phases = {(e.application, e.number): e.phase for e in gold.examples}
+    answers: dict[tuple[str, int], list[LabelledPassage]] = {}
+    for p in gold.passages:
+        answers.setdefault((p.application, p.example), []).append(p)
+    chosen: list[LabelledExample] = []
+    passages: list[LabelledPassage] = []
+    keyed = sorted(((training_key(f, gold_files), ex) for f, ex in examples if ex.id in labels),
+                   key=lambda pair: (pair[0], pair[1].number, pair[1].id))
+    for key, ex in keyed:
+        lab = labels[ex.id]
+        if lab.sectors is not None:
+            chosen.append(labelled_example(key, ex, lab.sectors, phases.get((key, ex.number), "")))
+        if lab.criteria is None:
+            continue
+        wanted = set(lab.criteria)
+        known = answers.get((key, ex.number))
+        if known:
+            passages += [replace(p, criteria=tuple(c for c in p.criteria if c in wanted)) for p in known]
+        elif not wanted:
+            passages += [LabelledPassage(key, ex.number, p.question, p.text, ()) for p in ex.passages
+                         if p.text.strip()]
+    return TrainingSet(tuple(chosen), tuple(passages), (source,))
 
 
 # -- alignment of gold answers to parsed passages ---------------------------------------------------

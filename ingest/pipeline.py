@@ -3,31 +3,44 @@
 Incremental by default (only new and changed PDFs are read; deleted ones are removed). A bad file is
 reported and skipped; the batch goes on. The index changes only when the whole batch commits; a
 rebuild goes into a new generation that replaces the old one only when it is complete.
+
+The default tagger trains on the gold labels plus the curators' labels (texts from the index), and the
+index records which model tagged it (`TAGGER_KEY_FILE` in its generation folder): when the model changes
+(new curated labels, new gold, a new taxonomy), files unchanged on disk are read and tagged again too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from tqdm import tqdm
 
-from ingest.curation import apply_curation, default_store_path, load_decisions, sync_index
+from ingest.curation import Decision, apply_curation, default_store_path, load_decisions, sync_index
 from ingest.enrich import enrich
 from ingest.errors import (ConfigurationError, FileProblemError, IndexMissingError, IndexOutdatedError, InnosokError,
                            problem_message)
 from ingest.extract import ExtractLimits, extract, sha256_file
+from ingest.golddata import DEFAULT_GOLD_DIR, TrainingSet, curated_training, load_gold
 from ingest.manifest import load_manifest
 from ingest.parse import parse
-from ingest.records import Application, Problem
+from ingest.records import Application, InnovationExample, Problem, from_dict
 from ingest.register import Register
 from ingest.searchindex import SearchIndex
 
+if TYPE_CHECKING:  # pragma: no cover - the tagger (spaCy) loads only when there are files to tag
+    from ingest import tagging
+
 Tagger = Callable[[Application], Application]
+TAGGER_KEY_FILE = "tagger-key"  # in the generation folder: the key of the model that tagged this index
+UNKNOWN_TAGGER = ""  # recorded when files were read without the default tagger: the next tagged run re-tags all
+MODEL_CHANGED = "Merkemodellen er endret; alle søknader merkes på nytt."
 
 
 @dataclass(frozen=True)
@@ -40,7 +53,8 @@ class IngestReport:
     added: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
-    unchanged: int = 0
+    unchanged: int = 0  # files unchanged on disk (those in `retagged` were read again all the same)
+    retagged: tuple[str, ...] = ()  # unchanged files read and tagged again because the tagger's model changed
     problems: tuple[Problem, ...] = ()
     applications: int = 0
     examples: int = 0
@@ -71,13 +85,16 @@ def ingest(
     curation: Path | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
     tag: bool = True,
+    gold_dir: Path = DEFAULT_GOLD_DIR,
 ) -> IngestReport:
     """Bring the index at `index_root` up to date with the PDFs in `corpus_dir`.
 
     Curators' decisions (the store at `curation`, default ./curation/innosok.sqlite) override the
     tagger on every file read and are re-applied to the whole index before it is used; `on_progress`
     gets (files done, files to read, current file) for a progress display. Without a `tagger`, the
-    default one (ingest/tagging.py: trained once per batch, cached under the index) tags unless `tag=False`.
+    default one (ingest/tagging.py: trained on the gold in `gold_dir` plus the curators' labels, cached
+    under the index) tags unless `tag=False`; when its model is not the one that tagged the index, every
+    file is read again.
     """
     started = time.perf_counter()
     if not corpus_dir.is_dir():
@@ -101,29 +118,46 @@ def ingest(
 
     files = discover(corpus_dir)
     relative = {p: p.relative_to(corpus_dir).as_posix() for p in files}
+    digests = {rel: sha256_file(path) for path, rel in relative.items()}
     todo: list[tuple[Path, str]] = []
     unchanged = 0
     for path, rel in relative.items():
-        digest = sha256_file(path)
-        if catalog.get(rel, ("",))[0] == digest:
+        if catalog.get(rel, ("",))[0] == digests[rel]:
             unchanged += 1
         else:
             todo.append((path, rel))
     removed = tuple(sorted(set(catalog) - set(relative.values())))
 
+    decisions = load_decisions(curation)
+    tagger_key: str | None = None  # the default tagger's model key; None: files are tagged some other way
+    retagged: list[str] = []
+    missing_curated: set[str] = set()
+    if tagger is None and tag and files:
+        from ingest import tagging  # spaCy and the lexicon load only when there are files
+
+        extra, missing_curated = _curated_extra(index_root, current, decisions, digests, gold_dir)
+        default_tagger = tagging.Tagger.for_index(index_root, extra=extra, gold_dir=gold_dir)
+        tagger = default_tagger
+        tagger_key = _key_of(default_tagger)
+        if default_tagger.models is None:
+            notes.append("Fant ingen fasit å lære av (corpus/gold); sektorer og kriterier settes bare med regler.")
+        if missing_curated:
+            notes.append(f"{len(missing_curated)} eksempler kuratorene har merket, finnes ikke i indeksen med samme fil "
+                         "(ikke lest inn ennå, eller filen er endret eller fjernet); merkingen av dem er ikke med i "
+                         "treningen.")
+        if not rebuild and unchanged and recorded_tagger_key(target) != tagger_key:
+            reading = {r for _, r in todo}
+            retagged = [rel for rel in relative.values() if rel not in reading]
+            todo = list(relative.items())
+            notes.append(MODEL_CHANGED)
+
     added: list[str] = []
     changed: list[str] = []
     problems: list[Problem] = []
     pages = 0
-    seen_ids: dict[str, str] = {rel: aid for rel, (_, aid) in catalog.items() if rel not in {r for _, r in todo}}
-    if tagger is None and tag and todo:
-        from ingest import tagging  # spaCy and the lexicon load only when there is something to tag
-
-        default_tagger = tagging.Tagger.for_index(index_root)
-        tagger = default_tagger
-        if default_tagger.models is None:
-            notes.append("Fant ingen fasit å lære av (corpus/gold); sektorer og kriterier settes bare med regler.")
-    decisions = load_decisions(curation)
+    retag_set = set(retagged)
+    queued = {r for _, r in todo}
+    seen_ids: dict[str, str] = {rel: aid for rel, (_, aid) in catalog.items() if rel not in queued}
     try:
         with target.batch() as batch:
             for rel in removed:
@@ -153,13 +187,24 @@ def ingest(
                 batch.add(app)
                 seen_ids[rel] = app.id
                 pages += app.page_count
-                (changed if rel in catalog else added).append(rel)
+                if rel not in retag_set:
+                    (changed if rel in catalog else added).append(rel)
         if on_progress is not None:
             on_progress(len(todo), len(todo), "")
     except BaseException:
         if rebuild:
             target.discard()
         raise
+    if tagger_key is not None:  # a file that kept its old version (a failed re-read) keeps the old model's tags
+        failed_retag = any(p.file in retag_set for p in problems)
+        _record_tagger_key(target, UNKNOWN_TAGGER if failed_retag else tagger_key)
+    elif added or changed:
+        _record_tagger_key(target, UNKNOWN_TAGGER)
+    if missing_curated:
+        now_there = {ex.id for ex in target.examples(missing_curated)}
+        if now_there:
+            notes.append(f"{len(now_there)} av dem er lest inn nå; neste innlesing trener merkemodellen med dem og "
+                         "merker alle søknader på nytt.")
     try:  # decisions saved while this run was reading (or never applied) reach the index too
         synced = sync_index(target, load_decisions(curation))
         store = curation or default_store_path()
@@ -180,6 +225,7 @@ def ingest(
         changed=tuple(changed),
         removed=removed,
         unchanged=unchanged,
+        retagged=tuple(retagged),
         problems=tuple(problems),
         applications=target.doc_count("application"),
         examples=target.doc_count("example"),
@@ -189,3 +235,60 @@ def ingest(
     )
     target.close()
     return report
+
+
+# -- curators' labels for the tagger, and the model that tagged the index ---------------------------
+
+
+def _curated_extra(index_root: Path, current: SearchIndex | None, decisions: dict[str, Decision],
+                   digests: dict[str, str], gold_dir: Path) -> tuple[TrainingSet, set[str]]:
+    """The curators' labels as training rows (golddata.curated_training), with the example texts from the
+    index in use — before a rebuild, the generation it replaces — taken only from files unchanged on disk,
+    so the rows (and the model key) do not depend on what this batch reads. Also the ids of labelled
+    examples not found there (not indexed yet, or their file changed)."""
+    labelled = {i: d for i, d in decisions.items()
+                if d.labels("sector") is not None or d.labels("criterion") is not None}
+    if not labelled:
+        return TrainingSet(), set()
+    source, own = current, False
+    if source is None:
+        try:
+            source, own = SearchIndex.open(index_root), True
+        except InnosokError:
+            source = None
+    found: list[tuple[str, InnovationExample]] = []
+    if source is not None:
+        try:
+            for fields in source.all_examples():
+                if fields["id"] in labelled and digests.get(fields["file"]) == fields["sha256"]:
+                    found.append((fields["file"], from_dict(InnovationExample, json.loads(fields["payload"]))))
+        finally:
+            if own:
+                source.close()
+    gold = load_gold(gold_dir) if (gold_dir / "examples.csv").exists() else TrainingSet()
+    missing = set(labelled) - {ex.id for _, ex in found}
+    return curated_training(found, labelled, gold), missing
+
+
+def _key_of(tagger: "tagging.Tagger") -> str:
+    """The trained models' key; rules alone are keyed by the taxonomy they match."""
+    if tagger.models is not None:
+        return tagger.models.key
+    terms = "\x1f".join(f"{lab.kind}:{lab.id}:{'|'.join(lab.terms)}" for lab in tagger.taxonomy.labels)
+    return "rules-" + hashlib.sha256(terms.encode("utf-8")).hexdigest()
+
+
+def recorded_tagger_key(index: SearchIndex) -> str | None:
+    """The key of the model that tagged this index generation (None: not recorded, e.g. an older index)."""
+    path = index.path / TAGGER_KEY_FILE
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+
+
+def _record_tagger_key(index: SearchIndex, key: str) -> None:
+    """Written after the batch committed: a crash in between leaves the old key, so the next run re-tags."""
+    tmp = index.path / (TAGGER_KEY_FILE + ".tmp")
+    tmp.write_text(key, encoding="utf-8")
+    os.replace(tmp, index.path / TAGGER_KEY_FILE)

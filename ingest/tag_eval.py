@@ -12,6 +12,10 @@ paragraph that merged two answers must carry the criteria of both), on:
 - all passages: every passage of an example that holds a gold answer (form answers carry their
   question's criterion).
 The applications' «why us» answers are not passages of an example and are not scored.
+
+`evaluate_curated` (`innosok eval tags --curated`) scores against the curators' labels instead: the
+training set is the gold with the curators' labels replacing gold rows (as at ingest), the scored items
+are the curated examples (sectors and criteria per example, each kind only where a curator set it).
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
+from ingest.curation import curated_labels, default_store_path
 from ingest.enrich import enrich
 from ingest.errors import ConfigurationError, FileProblemError
-from ingest.extract import ExtractLimits, extract
-from ingest.golddata import LabelledPassage, TrainingSet, align, load_gold
+from ingest.extract import ExtractLimits, extract, sha256_file
+from ingest.golddata import (DEFAULT_GOLD_DIR, LabelledPassage, TrainingSet, align, curated_training, load_gold,
+                             training_key)
 from ingest.manifest import load_manifest
 from ingest.parse import parse
 from ingest.pipeline import discover
@@ -119,13 +125,17 @@ def score(name: str, labels: Sequence[str], pairs: Sequence[tuple[Iterable[str],
     )
 
 
-def read_corpus(corpus_dir: Path) -> tuple[list[Application], list[str]]:
-    """Every PDF of the corpus extracted, parsed and enriched (untagged); unreadable files with reason."""
+def read_corpus(corpus_dir: Path, application_ids: set[str] | None = None) -> tuple[list[Application], list[str]]:
+    """Every PDF of the corpus extracted, parsed and enriched (untagged); unreadable files with reason.
+    With `application_ids`, only the files with those ids (an application's id is the start of its
+    file's SHA-256, ingest/enrich.py): the rest need not be read."""
     manifest = load_manifest(corpus_dir)
     register = Register.load()
     apps, skipped = [], []
     for path in discover(corpus_dir):
         rel = path.relative_to(corpus_dir).as_posix()
+        if application_ids is not None and sha256_file(path)[:12] not in application_ids:
+            continue
         try:
             doc = extract(path, ExtractLimits())
             apps.append(enrich(doc, parse(doc), rel, manifest.get(rel), register))
@@ -225,3 +235,115 @@ def format_scores(s: Scores, names: Callable[[str], str] | None = None) -> str:
     lines.append(f"{'makro (etiketter i fasit eller svar)':<{w}} {s.macro_precision:>9.3f} {s.macro_recall:>8.3f} "
                  f"{s.macro_f1:>6.3f}")
     return "\n".join(lines)
+
+
+# -- against the curators' labels -------------------------------------------------------------------
+
+NO_STORE = ("Fant ingen kureringsdatabase i {path}. Kuratorenes merking lagres der når noen kurerer på siden "
+            "Kurering; oppgi riktig fil med --curation eller INNOSOK_CURATION.")
+NO_CURATED_LABELS = ("Kuratorene har ikke satt sektorer eller kriterier på noe eksempel ennå, så det er ingenting å "
+                     "måle merkingen mot. (Vedtak som bare anbefaler et eksempel eller har et notat, teller ikke.)")
+
+
+@dataclass(frozen=True)
+class CuratedItem:
+    """One curated example: what the curators set (None: left to the tagger) and what the tagger said."""
+
+    example_id: str
+    file: str
+    number: int
+    title: str
+    curated_sectors: tuple[str, ...] | None
+    predicted_sectors: tuple[str, ...]
+    curated_criteria: tuple[str, ...] | None
+    predicted_criteria: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CuratedEvaluation:
+    """Cross-validation against the curators' labels."""
+
+    folds: int
+    store: str
+    applications: int  # applications holding curated examples (the ones tested)
+    examples: int  # curated examples found in the corpus and scored
+    not_found: tuple[str, ...]  # curated example ids no PDF of the corpus has (another corpus, a changed file)
+    skipped: tuple[str, ...]
+    sector: Scores  # per example, where a curator set the sectors
+    criterion: Scores  # per example, where a curator set the criteria
+    items: tuple[CuratedItem, ...]
+    seconds: float
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+
+
+def evaluate_curated(corpus_dir: Path, store: Path | None = None, folds: int = DEFAULT_FOLDS,
+                     gold_dir: Path | None = None, progress: Callable[[str], None] | None = None) -> CuratedEvaluation:
+    """Group k-fold cross-validation of the tagger against the curators' labels.
+
+    The model of a fold learns what an ingest's model learns — the gold (`gold_dir`, else the corpus'
+    own gold/, else the sample corpus' gold) with the curators' labels replacing gold rows
+    (`golddata.curated_training`, texts from the PDFs read here) — minus every application of the fold:
+    the folds are the applications holding curated examples, so no model sees a sibling of an example it
+    is scored on. Each curated example is scored per example on the kinds a curator set.
+    """
+    started = time.perf_counter()
+    if folds < 2:
+        raise ConfigurationError("Kryssvalideringen trenger minst 2 fold.")
+    path = Path(store) if store is not None else default_store_path()
+    if not path.exists():
+        raise ConfigurationError(NO_STORE.format(path=path))
+    labels = curated_labels(path)
+    if not labels:
+        raise ConfigurationError(NO_CURATED_LABELS)
+    if gold_dir is None:
+        gold_dir = corpus_dir / "gold" if (corpus_dir / "gold" / "examples.csv").exists() else DEFAULT_GOLD_DIR
+    gold = load_gold(gold_dir) if (gold_dir / "examples.csv").exists() else TrainingSet()
+    wanted_apps = {example_id.rsplit("-", 1)[0] for example_id in labels}
+    apps, skipped = read_corpus(corpus_dir, wanted_apps)
+    pairs = [(a.file, ex) for a in apps for ex in a.examples if ex.id in labels]
+    found = {ex.id for _, ex in pairs}
+    not_found = tuple(sorted(set(labels) - found))
+    if not pairs:
+        raise ConfigurationError(
+            f"Ingen av de {len(labels)} eksemplene kuratorene har merket, finnes i {corpus_dir}. Kjør evalueringen "
+            "på korpuset de ble kurert i (--corpus).")
+    tested = sorted({a.file for a in apps if any(ex.id in found for ex in a.examples)})
+    if len(tested) < folds:
+        raise ConfigurationError(
+            f"Kuratorene har merket eksempler i {len(tested)} søknader; det er for få til {folds} fold. "
+            f"Bruk --folds med et tall fra 2 til {len(tested)}." if len(tested) >= 2 else
+            "Kuratorene har merket eksempler i bare én søknad; kryssvalideringen trenger minst to.")
+    extra = curated_training(pairs, labels, gold)
+    full = gold.with_extra(extra.examples, extra.passages, "kurator")
+    gold_files = {e.application for e in gold.examples} | {p.application for p in gold.passages}
+    key = {f: training_key(f, gold_files) for f in tested}  # the fold drops the application under its gold name too
+    tax = load_taxonomy()
+    items: list[CuratedItem] = []
+    for n, test in enumerate(assign_folds(tested, folds), 1):
+        if progress:
+            progress(f"Fold {n} av {folds}: tester {len(test)} {'søknad' if len(test) == 1 else 'søknader'} "
+                     "med kuratormerking")
+        training = full.only({key[f] for f in test} | set(test), keep=False)
+        if not training.examples:
+            raise ConfigurationError(f"Det er ingenting å trene på i fold {n}: det finnes ingen fasit, og søknadene "
+                                     "utenfor folden har ingen eksempler der kuratorene har satt sektorer.")
+        tagger = Tagger(models_for(training, None, tax), tax)
+        for app in (a for a in apps if a.file in test):
+            for ex in tagger(app).examples:
+                lab = labels.get(ex.id)
+                if lab is None:
+                    continue
+                items.append(CuratedItem(ex.id, app.file, ex.number, ex.title, lab.sectors, ex.labels("sector"),
+                                         lab.criteria, ex.labels("criterion")))
+    items.sort(key=lambda i: (i.file, i.number))
+    return CuratedEvaluation(
+        folds=folds, store=str(path), applications=len(tested), examples=len(items), not_found=not_found,
+        skipped=tuple(skipped),
+        sector=score("sector", tax.ids("sector"),
+                     [(i.curated_sectors, i.predicted_sectors) for i in items if i.curated_sectors is not None]),
+        criterion=score("criterion", tax.ids("criterion"),
+                        [(i.curated_criteria, i.predicted_criteria) for i in items if i.curated_criteria is not None]),
+        items=tuple(items), seconds=round(time.perf_counter() - started, 1),
+    )

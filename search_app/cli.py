@@ -7,13 +7,16 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from ingest.errors import InnosokError
 from ingest.records import to_dict
 from ingest.searchindex import MARK_END, MARK_START
 from ingest.taxonomy import load_taxonomy
 from search_app.api import SAMPLE_NOTICE, ExampleView, Library, default_index_root
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ingest.tag_eval import CuratedEvaluation
 
 TAG_SOURCE_NO = {"regel": "fra ordlisten", "modell": "fra klassifisereren", "skjema": "fra skjemaets spørsmål",
                  "kurator": "satt av kurator"}
@@ -255,11 +258,55 @@ def cmd_eval_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_eval_tags(args: argparse.Namespace) -> int:
-    from ingest.tag_eval import evaluate, format_scores
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
-    report = evaluate(Path(args.corpus), folds=args.folds,
-                      progress=(lambda msg: None) if args.json else (lambda msg: print(msg, file=sys.stderr)))
+
+def _print_curated_eval(report: "CuratedEvaluation") -> None:
+    from ingest.tag_eval import format_scores
+
+    taxonomy = load_taxonomy()
+    print(f"Emneord mot kuratorenes merking: {report.folds}-delt kryssvalidering gruppert på søknad, "
+          f"{_count(report.applications, 'søknad', 'søknader')}, "
+          f"{_count(report.examples, 'kuratert eksempel', 'kuraterte eksempler')} ({report.seconds:.0f} s).\n")
+    for title, scores, kind in (("Sektorer (per eksempel)", report.sector, "sector"),
+                                ("Kriterier (per eksempel)", report.criterion, "criterion")):
+        if not scores.items:
+            print(f"{title}: ingen eksempler der kuratorene har satt dem.\n")
+            continue
+        print(f"{title}: {_count(scores.items, 'eksempel', 'eksempler')}")
+        print(format_scores(scores, lambda lab, k=kind: f"{taxonomy.name(k, lab)} ({lab})"))
+        print()
+
+    def labels(values: tuple[str, ...] | None) -> str:
+        return "–" if values is None else (", ".join(values) or "ingen")
+
+    print("Eksemplene (kurator → merket):")
+    for i in report.items:
+        print(f"  - {i.title} [{i.example_id}]")
+        if i.curated_sectors is not None:
+            print(f"      sektorer: {labels(i.curated_sectors)} → {labels(i.predicted_sectors)}")
+        if i.curated_criteria is not None:
+            print(f"      kriterier: {labels(i.curated_criteria)} → {labels(i.predicted_criteria)}")
+    if report.not_found:
+        print(f"\n{_count(len(report.not_found), 'kuratert eksempel', 'kuraterte eksempler')} finnes ikke i "
+              f"korpuset og er ikke med: {', '.join(report.not_found)}")
+    if report.skipped:
+        print(f"Ikke med (kunne ikke leses): {', '.join(report.skipped)}")
+
+
+def cmd_eval_tags(args: argparse.Namespace) -> int:
+    from ingest.tag_eval import evaluate, evaluate_curated, format_scores
+
+    progress = (lambda msg: None) if args.json else (lambda msg: print(msg, file=sys.stderr))
+    if args.curated:
+        curated = evaluate_curated(Path(args.corpus), Path(args.curation), folds=args.folds, progress=progress)
+        if args.json:
+            print(curated.to_json())
+        else:
+            _print_curated_eval(curated)
+        return 0
+    report = evaluate(Path(args.corpus), folds=args.folds, progress=progress)
     if args.json:
         print(report.to_json())
         return 0
@@ -366,9 +413,15 @@ def build_parser() -> argparse.ArgumentParser:
     e = eval_commands.add_parser(
         "tags", help="precision, recall and F1 of the sector, criterion and phase tags against corpus/gold",
         description="Cross-validate the tagger on the sample corpus, folds grouped by application (a model never "
-                    "trains on an example of the application it tags), and score it against the gold labels.")
+                    "trains on an example of the application it tags), and score it against the gold labels "
+                    "(with --curated: against the curators' labels).")
     e.add_argument("--corpus", default="corpus", help="the sample corpus with gold/ (default: ./corpus)")
     e.add_argument("--folds", type=int, default=5, help="number of folds (default: 5)")
+    e.add_argument("--curated", action="store_true",
+                   help="score against the curators' labels instead: the curated examples, per example, with the "
+                        "curators' labels replacing gold rows in training")
+    e.add_argument("--curation", default=str(default_store_path()), metavar="PATH",
+                   help=f"with --curated: the {store_help}")
     e.add_argument("--json", action="store_true", help="print every number as JSON")
     e.set_defaults(func=cmd_eval_tags)
     return parser

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import pytest
 
@@ -12,6 +13,18 @@ from corpus.render import render_pdf
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
+
+
+def copy_sample(folder: Path, files: Iterable[str]) -> Path:
+    """A corpus folder holding some of the sample PDFs (paths relative to corpus/) and the manifest."""
+    for rel in files:
+        src = CORPUS / rel
+        if not src.exists():
+            pytest.fail(f"sample PDF missing: {src}")
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src, folder / rel)
+    shutil.copy(CORPUS / "manifest.csv", folder / "manifest.csv")
+    return folder
 
 
 def shared_dir() -> Path:

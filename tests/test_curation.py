@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from conftest import CORPUS, application
+from conftest import application, copy_sample
 from ingest.curation import (
     NO_CURATORS_MESSAGE,
     WRONG_SIGNIN,
@@ -55,18 +55,9 @@ def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     from ingest.pipeline import ingest
 
     base = tmp_path_factory.mktemp("small")
-    corpus = base / "corpus"
-    for rel in SMALL:
-        src = CORPUS / rel
-        if not src.exists():  # the sample corpus may name files differently; take any five
-            break
-        (corpus / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(src, corpus / rel)
-    else:
-        shutil.copy(CORPUS / "manifest.csv", corpus / "manifest.csv")
-        ingest(corpus, base / "index", progress=False, curation=base / "none.sqlite")
-        return corpus, base / "index"
-    pytest.fail(f"sample PDF missing: {src}")
+    corpus = copy_sample(base / "corpus", SMALL)
+    ingest(corpus, base / "index", progress=False, curation=base / "none.sqlite")
+    return corpus, base / "index"
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Iterator
 
 import pytest
 
-from conftest import CORPUS, ROOT
+from conftest import ROOT, copy_sample
 
 pytestmark = pytest.mark.browser
 
@@ -40,11 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is missing: `make test` installs it (apt-get install chromium)")
     base = tmp_path_factory.mktemp("browser")
-    corpus = base / "corpus"
-    for rel in FILES:
-        (corpus / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(CORPUS / rel, corpus / rel)
-    shutil.copy(CORPUS / "manifest.csv", corpus / "manifest.csv")
+    corpus = copy_sample(base / "corpus", FILES)
     env = {**os.environ, "INNOSOK_INDEX": str(base / "index"), "INNOSOK_CURATION": str(base / "kur.sqlite"),
            "INNOSOK_CORPUS": str(corpus)}
     cli = [sys.executable, "-m", "search_app.cli"]
