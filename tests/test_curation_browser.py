@@ -42,7 +42,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     base = tmp_path_factory.mktemp("browser")
     corpus = copy_sample(base / "corpus", FILES)
     env = {**os.environ, "INNOSOK_INDEX": str(base / "index"), "INNOSOK_CURATION": str(base / "kur.sqlite"),
-           "INNOSOK_CORPUS": str(corpus)}
+           "INNOSOK_CORPUS": str(corpus), "INNOSOK_UPLOAD_MAX_MB": "1"}
     cli = [sys.executable, "-m", "search_app.cli"]
     subprocess.run([*cli, "ingest", str(corpus), "--index", str(base / "index"), "--quiet"], cwd=ROOT, env=env,
                    check=True, capture_output=True)
@@ -142,6 +142,39 @@ def test_sign_in_correct_recommend_search_sign_out(server: dict[str, str]) -> No
             expect(page.get_by_role("tab", name="Gjennomgang")).to_have_count(0)
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "kurator-feil.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+def test_oversized_and_renamed_uploads_are_refused_in_norwegian(server: dict[str, str]) -> None:
+    """A PDF over the limit (1 MB here) and a Word file named .pdf: the curator reads why, in Norwegian."""
+    from playwright.sync_api import expect, sync_playwright
+
+    big = b"%PDF-1.4\n" + b"0" * (1536 * 1024)  # 1.5 MB: over the limit, under the browser's own cut-off
+    word = b"PK\x03\x04" + b"\x00" * 2048  # a .docx is a zip archive
+    expect.set_options(timeout=60_000)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="nb-NO")
+        page.set_default_timeout(30_000)
+        try:
+            page.goto(f"{server['url']}/kurator")
+            page.get_by_label("Brukernavn").fill("kari")
+            page.get_by_label("Passord").fill(PASSWORD)
+            page.get_by_role("button", name="Logg inn").click()
+            page.get_by_role("tab", name="Last opp søknader").click()
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files([
+                {"name": "stor-soknad.pdf", "mimeType": "application/pdf", "buffer": big},
+                {"name": "soknad-fra-word.pdf", "mimeType": "application/pdf", "buffer": word},
+            ])
+            page.get_by_role("button", name="Legg inn").click()
+            expect(page.get_by_text("«stor-soknad.pdf» er for stor")).to_be_visible()
+            expect(page.get_by_text("«soknad-fra-word.pdf» er ikke en PDF")).to_be_visible()
+            assert page.get_by_text("File must be").count() == 0  # not Streamlit's English refusal
+            page.screenshot(path=str(ARTIFACTS / "kurator-opplasting-avvist.png"), full_page=True)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "kurator-opplasting-feil.png"), full_page=True)
             raise
         finally:
             browser.close()

@@ -250,13 +250,18 @@ def _history(curator: Curator) -> None:
                    "Versjon": h.version} for h in entries], hide_index=True, width="stretch")
 
 
+UPLOAD_HEADROOM = 4
+
+
 def _upload(curator: Curator) -> None:
     limit_mb = max_upload_bytes() / (1024 * 1024)
     st.write(f"Last opp nye søknader som PDF (høyst {limit_mb:.0f} MB per fil). De leses inn, merkes og blir "
              "søkbare med en gang; du får en rapport over hva som ble lagt inn og hva som ikke kunne brukes.")
-    # The browser refuses bigger files at once; save_uploads checks size and content again on the server.
+    # The widget lets files up to UPLOAD_HEADROOM × the limit through, so that an oversized PDF gets our
+    # Norwegian refusal from save_uploads (which checks size and content) rather than Streamlit's English
+    # one; only a file beyond that is refused by the browser at once.
     files = st.file_uploader("Søknader (PDF)", accept_multiple_files=True, key="k-filer",
-                             max_upload_size=max(1, int(-(-limit_mb // 1))))
+                             max_upload_size=max(1, int(-(-limit_mb * UPLOAD_HEADROOM // 1))))
     if not st.button("Legg inn", type="primary", disabled=not files, key="k-legg-inn"):
         return
     try:
