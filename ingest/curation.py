@@ -280,20 +280,30 @@ class CurationStore:
         if not USERNAME.match(username):
             raise UserError("Brukernavnet må være 2–64 tegn: små bokstaver a–z, sifre og . _ @ -, og begynne med "
                             "bokstav eller siffer.")
-        if len(password) < MIN_PASSWORD:
-            raise UserError(f"Passordet må ha minst {MIN_PASSWORD} tegn.")
-        if password.strip() != password or password.lower() == username:
-            raise UserError("Passordet kan ikke begynne eller slutte med mellomrom, og ikke være likt brukernavnet.")
+        _check_password(username, password)
+        exists = (f"Brukeren «{username}» finnes allerede. Nytt passord settes med: "
+                  f"innosok users password {username}")
         if any(u.username == username for u in self.users()):
-            raise UserError(f"Brukeren «{username}» finnes allerede. Fjern den først for å sette nytt passord.")
+            raise UserError(exists)
         digest = hash_password(password)  # ~1 s: outside the write lock
         now = _stamp()
         with self._write() as db:
             if db.execute("SELECT 1 FROM users WHERE username=?", (username,)).fetchone():
-                raise UserError(f"Brukeren «{username}» finnes allerede. Fjern den først for å sette nytt passord.")
+                raise UserError(exists)
             db.execute("INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)",
                        (username, digest, now))
         return User(username, now)
+
+    def set_password(self, username: str, password: str) -> None:
+        """A new password; the user's sign-ins end (the hash is part of their token) and a lock-out is lifted."""
+        username = username.strip().lower()
+        _check_password(username, password)
+        digest = hash_password(password)
+        with self._write() as db:
+            changed = db.execute("UPDATE users SET password_hash=?, failed=0, locked_until='' WHERE username=?",
+                                 (digest, username)).rowcount
+        if not changed:
+            raise UserError(f"Fant ingen bruker «{username}».")
 
     def remove_user(self, username: str) -> None:
         username = username.strip().lower()
@@ -548,6 +558,13 @@ CSV_COLUMNS = ("example_id", "title", "sectors", "criteria", "recommended", "rev
 
 
 # -- passwords ------------------------------------------------------------------------------------
+
+
+def _check_password(username: str, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"Passordet må ha minst {MIN_PASSWORD} tegn.")
+    if password.strip() != password or password.lower() == username:
+        raise UserError("Passordet kan ikke begynne eller slutte med mellomrom, og ikke være likt brukernavnet.")
 
 
 def hash_password(password: str) -> str:

@@ -174,7 +174,7 @@ def _read_password(args: argparse.Namespace) -> str:
         raise InnosokError("Ingen terminal å skrive passordet i. Send det på standard inn med --password-stdin.")
     first = getpass.getpass("Passord (minst 12 tegn): ")
     if getpass.getpass("Gjenta passordet: ") != first:
-        raise InnosokError("Passordene var ikke like. Ingen bruker ble opprettet.")
+        raise InnosokError("Passordene var ikke like. Ingenting ble endret.")
     return first
 
 
@@ -185,6 +185,9 @@ def cmd_users(args: argparse.Namespace) -> int:
     if args.action == "add":
         user = store.add_user(args.username, _read_password(args))
         print(f"Kuratoren «{user.username}» er opprettet i {store.path}.")
+    elif args.action == "password":
+        store.set_password(args.username, _read_password(args))
+        print(f"Nytt passord er satt for «{args.username}». Innlogginger med det gamle passordet er avsluttet.")
     elif args.action == "remove":
         store.remove_user(args.username)
         print(f"Kuratoren «{args.username}» er fjernet. Innlogginger den har nå, slutter å virke.")
@@ -376,11 +379,12 @@ def build_parser() -> argparse.ArgumentParser:
     from ingest.curation import default_store_path
 
     store_help = "curation store (default: $INNOSOK_CURATION or ./curation/innosok.sqlite)"
-    p = sub.add_parser("users", help="add, remove or list curators (sign-in for the curation page)",
+    p = sub.add_parser("users", help="add, remove or list curators, or set a new password (sign-in for the "
+                                     "curation page)",
                        description="Manage the curators who may sign in to the curation page. Passwords are "
                                    "stored as scrypt hashes; there is no default user or password.")
-    p.add_argument("action", choices=["add", "remove", "list"], help="what to do")
-    p.add_argument("username", nargs="?", help="the curator's user name (add, remove)")
+    p.add_argument("action", choices=["add", "password", "remove", "list"], help="what to do")
+    p.add_argument("username", nargs="?", help="the curator's user name (add, password, remove)")
     p.add_argument("--password-stdin", action="store_true",
                    help="read the password from standard input (one line) instead of asking for it")
     p.add_argument("--store", default=str(default_store_path()), help=store_help)
@@ -430,7 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "users" and args.action in ("add", "remove") and not args.username:
+    if args.command == "users" and args.action in ("add", "password", "remove") and not args.username:
         parser.error(f"users {args.action} needs a USERNAME")
     try:
         return int(args.func(args) or 0)

@@ -147,6 +147,25 @@ def test_sessions_cannot_be_forged_and_end_when_the_user_is_removed(tmp_path: Pa
         store.check(curator)
 
 
+def test_a_new_password_ends_old_sign_ins_and_lifts_a_lock(tmp_path: Path) -> None:
+    store = CurationStore(tmp_path / "s.sqlite")
+    store.add_user("kari", PASSWORD)
+    curator = store.authenticate("kari", PASSWORD)
+    for _ in range(5):
+        with pytest.raises(AuthenticationError):
+            store.authenticate("kari", "feil passord her")
+    with pytest.raises(UserError, match="minst 12 tegn"):
+        store.set_password("kari", "kort")
+    with pytest.raises(UserError, match="Fant ingen bruker"):
+        store.set_password("ola", "Et helt nytt passord 7")
+    store.set_password("kari", "Et helt nytt passord 7")
+    with pytest.raises(AuthenticationError, match="ikke gyldig"):
+        store.check(curator)  # signed in with the old password: out
+    with pytest.raises(AuthenticationError):
+        store.authenticate("kari", PASSWORD)
+    assert store.check(store.authenticate("kari", "Et helt nytt passord 7")).username == "kari"
+
+
 def test_users_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     store = str(tmp_path / "s.sqlite")
@@ -161,6 +180,10 @@ def test_users_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "--password-stdin" in capsys.readouterr().err
     assert main(["users", "list", "--store", store]) == 0
     assert capsys.readouterr().out.startswith("kari\t")
+    monkeypatch.setattr("sys.stdin", io.StringIO("Et helt nytt passord 7\n"))
+    assert main(["users", "password", "kari", "--password-stdin", "--store", store]) == 0
+    assert "Nytt passord" in capsys.readouterr().out
+    assert CurationStore(Path(store)).authenticate("kari", "Et helt nytt passord 7").username == "kari"
     assert main(["users", "remove", "kari", "--store", store]) == 0
     assert main(["users", "remove", "kari", "--store", store]) == 2
     assert "Fant ingen bruker" in capsys.readouterr().err
