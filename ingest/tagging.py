@@ -66,6 +66,7 @@ THRESHOLD = 0.4  # a sector is tagged from this combined confidence up
 # three sentences says less than a whole example (chosen on form answers classified blind and on pairs of
 # them joined into one paragraph, never on the free-form passages the evaluation reports).
 CRITERION_THRESHOLD = 0.35
+CRITERION_FLOOR = 0.2  # a criterion no passage reached is given to its best passage from here (as MIN_SECTOR)
 MIN_SECTOR = 0.2  # the best sector is kept below THRESHOLD, from this confidence up
 RULE_HALF = {"sector": 4.0, "criterion": 2.0, "phase": 4.0}  # seed-term hits that give rule score 0.5
 EVIDENCE_SENTENCES = 2
@@ -77,6 +78,8 @@ KINDS = ("sector", "criterion", "phase")
 # phase is judged on them when an example has them; the rest of its text talks mostly of results, which
 # drown a pilot's «prøves ut» in the language of things already in use.
 PHASE_QUESTIONS = frozenset({"realisert", "gjennomforing"})
+# The criteria the 2016–2019 form asks of every example (helhet is asked of the application as a whole).
+ASKED_CRITERIA = tuple(c for _, _, c in QUESTIONS_2016 if c)
 # Form questions that name a jury criterion (both form generations); every other passage is classified.
 FORM_CRITERIA: dict[str, str] = {
     **{q: c for q, c in QUESTION_CRITERION_2015.items() if c},
@@ -627,6 +630,25 @@ class Tagger:
             calls.append(_PassageCall(tuple(best[lab] for lab in labels if lab in best), tuple(ws), best_window))
         return calls
 
+    @staticmethod
+    def _cover(out: list[Passage], calls: dict[int, _PassageCall],
+               best: dict[str, tuple[float, str, tuple[Sentence, ...]]]) -> None:
+        """A criterion the form asks of every example, found in no passage, goes to the free-text passage
+        that speaks to it most, from CRITERION_FLOOR up: a municipality writing without the form still
+        answers the jury's questions, only not where a threshold made for one passage at a time looks."""
+        for lab in ASKED_CRITERIA:
+            if lab in best:
+                continue
+            candidates = [(sc.confidence, i, sc) for i, call in calls.items() for sc in call.scored if sc.label == lab]
+            if not candidates:
+                continue
+            conf, i, sc = max(candidates, key=lambda c: (c[0], -c[1]))
+            if conf < CRITERION_FLOOR:
+                continue
+            out[i] = replace(out[i], criteria=tuple(sorted({*out[i].criteria, lab})))
+            call = calls[i]
+            best[lab] = (conf, sc.source, call.windows[call.best_window.get(lab, 0)] if call.windows else ())
+
     def _criteria(self, passages: Sequence[Passage],
                   analysed: Sequence[Analysed]) -> tuple[tuple[Passage, ...], list[Tag]]:
         """Criteria per passage (the form's question, else classified), then per example with evidence."""
@@ -651,6 +673,7 @@ class Tagger:
                 if s.label not in best or (best[s.label][1] != "skjema" and best[s.label][0] < s.confidence):
                     window = call.windows[call.best_window.get(s.label, 0)] if call.windows else ()
                     best[s.label] = (s.confidence, s.source, window)
+        self._cover(out, calls, best)
         tags = []
         model = self.models.criterion if self.models else None
         for lab in labels:

@@ -167,6 +167,26 @@ def test_training_leaves_the_process_random_state_alone() -> None:
     assert random.random() == expected  # Whoosh names index segments with `random`: training must not reseed it
 
 
+def test_a_criterion_no_free_passage_reached_goes_to_the_passage_that_speaks_to_it_most() -> None:
+    from ingest.tagging import ASKED_CRITERIA, CRITERION_FLOOR, CRITERION_THRESHOLD, Scored, _PassageCall
+
+    ex = free_example(["Første avsnitt.", "Andre avsnitt.", "Tredje avsnitt."])
+    weak = CRITERION_THRESHOLD - 0.05  # under the threshold, over the floor
+    assert CRITERION_FLOOR < weak
+
+    def call(**confidence: float) -> _PassageCall:
+        return _PassageCall(tuple(Scored(lab, confidence.get(lab, 0.0), "modell") for lab in ASKED_CRITERIA), (), {})
+
+    calls = {0: call(spredning=weak - 0.1), 1: call(spredning=weak, nyhet=CRITERION_FLOOR - 0.05), 2: call()}
+    out = list(ex.passages)
+    best: dict = {"verdi": (0.9, "modell", ())}
+    Tagger._cover(out, calls, best)
+    assert out[1].criteria == ("spredning",)  # the best passage for it, and only that one
+    assert out[0].criteria == () and out[2].criteria == ()
+    assert "nyhet" not in best  # under the floor: not given to anyone
+    assert best["verdi"] == (0.9, "modell", ())  # found by the threshold already: left alone
+
+
 def test_tagging_again_gives_the_same_tags(tagger: Tagger, make_pdf: Any) -> None:
     once = tagger(read(make_pdf(application(2019), "2019-testvik.pdf")))
     assert tagger(once) == once
