@@ -175,6 +175,7 @@ def bench_search(index_root: Path, questions: list[str], repeats: int) -> dict[s
             hits = 0
             for text in questions:
                 for _ in range(repeats):
+                    library.clear_query_cache()  # each timing a new question, not a page of one already run
                     started = time.perf_counter()
                     result = library.search(text, limit=10, **kwargs)
                     timings_ms.append((time.perf_counter() - started) * 1000.0)

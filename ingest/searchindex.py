@@ -12,11 +12,16 @@ import json
 import os
 import re
 import shutil
+import threading
+from array import array
+from collections import Counter, OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator
+from itertools import chain, islice
+from typing import Any, Iterable, Iterator
 
+from whoosh import collectors
 from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh import sorting
@@ -236,6 +241,9 @@ class SearchIndex:
     def __init__(self, path: Path, ix: Any) -> None:
         self.path = path
         self._ix = ix
+        self._generation: _Generation | None = None  # what searches computed about the committed index
+        self._idle: list[Any] = []  # searchers to reuse (see _searcher)
+        self._lock = threading.Lock()
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -397,52 +405,130 @@ class SearchIndex:
         `sort` is "relevance" or "year" (newest first); `prefer` lifts examples that match its fields
         (each matching field multiplies the score by 1 + PREFER_WEIGHT) without excluding the rest;
         `facets` adds counts per filter value, each field counted as if its own filter were not set.
+
+        Results are those of one unlimited Whoosh search (`limit=None`: every match scored, ordered by score
+        then document number; see _ScoreAll for why no top-N shortcut). The run of a query (its matches and
+        scores) is kept per index generation (_Generation), so paging, sorting, other filters and the facet
+        counts of a query already run are set operations on document numbers.
         """
         plan = plan_query(text)
         q = plan.query
-        flt = self._filter(filters)
+        clauses = self._filter_clauses(filters)
         weighting = _RecommendedBoost()
-        with self._ix.searcher(weighting=weighting) as s:
-            weighting.boosted = frozenset(s.document_numbers(recommended="ja"))
-            # Every hit is scored and ordered here (the archive has a few hundred examples): a limited
-            # Whoosh search miscounts the total when the weighting has a final() step.
-            # counts for the fields without a filter of their own come with this search (one pass)
-            free = {n: _facet(n) for n in FACET_FIELDS if facets and not getattr(filters, _FACET_FILTER[n])}
-            results = s.search(q or flt, filter=flt if q is not None else None, limit=None,
-                               groupedby=free or None, maptype=sorting.Count if free else None)
-
-            def order(h: Any) -> tuple[float, ...]:
-                lift = _preferred(h, prefer, q is None) if prefer is not None and sort == "relevance" else 0.0
-                score = 0.0 if q is None else float(h.score or 0.0)
-                year = float(h.get("year") or 0)
-                return (-year, -score) if sort == "year" else (-lift, -score, -year)
-
-            ranked = sorted(results, key=order) if prefer is not None or sort == "year" or q is None else list(results)
+        with self._searcher(weighting) as s:
+            gen = self._generation_of(s)
+            weighting.boosted = gen.boosted
+            allowed = gen.docs_all(s, clauses.values())
+            filter_key = tuple(clauses.values())
+            run = gen.scored(s, q if q is not None else Q.And(list(filter_key)), filter_key, allowed)
+            if run.filter_key == filter_key:  # scored exactly the allowed matches
+                total, positions = len(run.order), range(len(run.order))
+            else:  # a run over every example: keep the allowed ones
+                total = len(allowed.intersection(run.matched))
+                positions = (i for i, doc in enumerate(run.order) if doc in allowed)  # type: ignore[assignment]
+            if prefer is not None or sort == "year" or q is None:  # a stable sort of the score order
+                ranked = sorted(positions, key=self._order_key(s, gen, run, q is None, sort, prefer))
+                page: Iterable[int] = ranked[offset: offset + limit]
+            else:
+                page = islice(positions, offset, offset + limit)
             hits = []
-            for hit in ranked[offset: offset + limit]:
+            for pos in page:
+                hit = _StoredHit(s.stored_fields(run.order[pos]), run.scores[pos])
                 score = 0.0 if q is None else float(hit.score or 0.0)
                 if prefer is not None and sort == "relevance":
                     score = _preferred(hit, prefer, q is None)
                 hits.append(_make_hit(hit, plan, score))
-            counts = self._facets(s, q, filters, results, tuple(free)) if facets else {}
+            counts = self._facets(s, gen, run.matched if q is not None else None, filters, clauses) if facets else {}
         suggestion = self.suggest(text) if q is not None else ""  # only words no example has are replaced
-        return SearchResult(hits=tuple(hits), total=len(results), facets=counts, suggestion=suggestion)
+        return SearchResult(hits=tuple(hits), total=total, facets=counts, suggestion=suggestion)
 
-    def _facets(self, s: Any, q: Q.Query | None, filters: Filters, results: Any,
-                free: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    @contextmanager
+    def _searcher(self, weighting: Any = None) -> Iterator[Any]:
+        """A searcher on the latest commit, scoring with `weighting` (BM25F when None), reused across calls.
+
+        Opening one costs more than a small search: Whoosh copies every segment file it reads into memory
+        (about the index's size per searcher, so at most IDLE_SEARCHERS are kept). A searcher serves one
+        caller at a time (Whoosh's are not thread-safe), so setting its weighting for this use is safe:
+        the collectors and the search context read it from the searcher."""
+        latest = self._ix.latest_generation()
+        s = None
+        with self._lock:
+            while self._idle and s is None:
+                s = self._idle.pop()
+                if s.reader().generation() != latest:
+                    s.close()
+                    s = None
+        if s is None:
+            s = self._ix.searcher()
+        s.weighting = weighting if weighting is not None else BM25F()
+        try:
+            yield s
+        finally:
+            with self._lock:
+                self._idle.append(s)
+                while len(self._idle) > IDLE_SEARCHERS:
+                    self._idle.pop(0).close()
+
+    @staticmethod
+    def _order_key(s: Any, gen: "_Generation", run: "_Scored", constant: bool, sort: str,
+                   prefer: Filters | None) -> Any:
+        """The sort key, for a position in run.order, of the old `sorted(results, key=order)` over Whoosh hits,
+        from cached field values (a stable sort of score-ordered positions, so ties keep the score order).
+        Lift and score as _preferred computes them from a hit."""
+        years, docs, scores = gen.keys(s, "year"), run.order, run.scores
+
+        def score(pos: int) -> float:
+            return 0.0 if constant else float(scores[pos] or 0.0)
+
+        if sort == "year":
+            return lambda pos: (-float(years[docs[pos]] or 0), -score(pos))
+        if prefer is None or sort != "relevance":
+            return lambda pos: (-0.0, -score(pos), -float(years[docs[pos]] or 0))
+        bands, centralities, counties = gen.keys(s, "size_band"), gen.keys(s, "centrality"), gen.keys(s, "county_today")
+        wanted = {c.lower() for c in prefer.counties}
+
+        def key(pos: int) -> tuple[float, ...]:
+            doc = docs[pos]
+            shared = sum(((bands[doc] or "") in prefer.size_bands, (centralities[doc] or "") in prefer.centralities,
+                          (counties[doc] or "").lower() in wanted))
+            lift = float(shared) if constant else score(pos) * (1 + PREFER_WEIGHT * shared)
+            return (-lift, -score(pos), -float(years[doc] or 0))
+
+        return key
+
+    def clear_query_cache(self) -> None:
+        """Forget the cached query runs (the benchmark times every search as a new query)."""
+        with self._lock:
+            if self._generation is not None:
+                self._generation.clear_runs()
+
+    def _generation_of(self, s: Any) -> "_Generation":
+        """The cached facts about the generation `s` reads (a commit starts a new generation); a searcher
+        still on an older generation gets its own, so it cannot evict the newer one."""
+        current = s.reader().generation()
+        with self._lock:
+            gen = self._generation
+            if gen is None or gen.generation != current:
+                gen = _Generation(s, self._lock)
+                if self._generation is None or (current or 0) > (self._generation.generation or 0):
+                    self._generation = gen
+            return gen
+
+    def _facets(self, s: Any, gen: "_Generation", matched: Iterable[int] | None, filters: Filters,
+                clauses: dict[str, Q.Query]) -> dict[str, dict[str, int]]:
         """Counts per value of every FACET_FIELDS field; a field's own filter is left out when counting it.
 
-        The `free` fields (no filter of their own) were counted by the main search (`results`); each
-        filtered field needs one more search without its own filter.
+        Counted from sets of document numbers: the query's matches (`matched`, None when nothing was
+        searched) intersected with the documents of every other filter clause, all cached per generation.
         """
-        out = {n: _counts(results.groups(n)) for n in free}
+        out = {}
+        counted: dict[str | None, list[int]] = {}  # own filter left out -> the documents, in order
         for name in FACET_FIELDS:
-            if name in free:
-                continue
-            base = self._filter(replace(filters, **{_FACET_FILTER[name]: ()}))
-            counted = s.search(q or base, filter=base if q is not None else None, limit=1,
-                               groupedby={name: _facet(name)}, maptype=sorting.Count)
-            out[name] = _counts(counted.groups(name))
+            own = _FACET_FILTER[name] if getattr(filters, _FACET_FILTER[name]) else None
+            if own not in counted:
+                docs = gen.docs_all(s, [c for attr, c in clauses.items() if attr != own])
+                counted[own] = sorted(docs if matched is None else docs.intersection(matched))
+            out[name] = gen.count(s, name, counted[own])
         return out
 
     def parse_query(self, text: str) -> Q.Query | None:
@@ -458,7 +544,7 @@ class SearchIndex:
         More-like-this over the example's title and text (its most informative terms, Bo1-weighted
         against the whole index) plus its sector tags.
         """
-        with self._ix.searcher(weighting=BM25F()) as s:
+        with self._searcher() as s:
             docnum = s.document_number(id=example_id, kind="example")
             if docnum is None:
                 raise RecordNotFoundError(f"Fant ikke innovasjonseksempelet «{example_id}».")
@@ -468,8 +554,9 @@ class SearchIndex:
             q = _key_terms_query(terms, tags)
             if q is None:
                 return SearchResult(hits=(), total=0)
-            results = s.search(q, filter=Q.Term("kind", "example"), limit=limit,
-                               mask=Q.Term("application_id", fields["application_id"]))
+            gen = self._generation_of(s)
+            results = s.search(q, filter=set(gen.docs(s, Q.Term("kind", "example"))), limit=limit,
+                               mask=set(gen.docs(s, Q.Term("application_id", fields["application_id"]))))
             plan = QueryPlan(q, weights={t: 1.0 for t, _ in terms}, sectors=tuple(tags))
             hits = tuple(_make_hit(h, plan, float(h.score or 0.0)) for h in results)
             return SearchResult(hits=hits, total=len(results))
@@ -483,11 +570,12 @@ class SearchIndex:
         plan = plan_query(text)
         if plan.query is None:
             return SearchResult(hits=(), total=0)
-        with self._ix.searcher(weighting=BM25F()) as s:
+        with self._searcher() as s:
             terms = s.key_terms_from_text("body", " ".join(t.word for t in plan.words), numterms=DESCRIPTION_TERMS)
             key = _key_terms_query(terms, [])
             q = Q.Or([plan.query, key]) if key is not None else plan.query
-            results = s.search(q, filter=self._filter(filters), limit=limit)
+            gen = self._generation_of(s)
+            results = s.search(q, filter=set(gen.docs_all(s, self._filter_clauses(filters).values())), limit=limit)
             plan = replace(plan, query=q)
             hits = tuple(_make_hit(h, plan, float(h.score or 0.0)) for h in results)
             return SearchResult(hits=hits, total=len(results))
@@ -498,7 +586,7 @@ class SearchIndex:
         "" when there is nothing to correct."""
         out: list[str] = []
         changed = False
-        with self._ix.searcher() as s:
+        with self._searcher() as s:
             for token in _TOKEN_OR_GAP.findall(text):
                 t = analyze_word(token) if token.isalpha() and len(token) >= 4 else None
                 if t is None or s.doc_frequency("body", t.whole) or s.doc_frequency("title", t.whole):
@@ -514,20 +602,31 @@ class SearchIndex:
 
     @staticmethod
     def _filter(f: Filters) -> Q.Query:
-        clauses: list[Q.Query] = [Q.Term("kind", "example")]
-        for name, values in (("sector", f.sectors), ("criterion", f.criteria), ("status", f.statuses),
-                             ("county", tuple(v.lower() for v in f.counties)),
-                             ("municipality_key", f.municipality_keys), ("size_band", f.size_bands),
-                             ("centrality", f.centralities)):
+        return Q.And(list(SearchIndex._filter_clauses(f).values()))
+
+    @staticmethod
+    def _filter_clauses(f: Filters) -> dict[str, Q.Query]:
+        """One query per filter in use, keyed by its Filters attribute ("kind" always: examples only)."""
+        clauses: dict[str, Q.Query] = {"kind": Q.Term("kind", "example")}
+        for attr, name, values in (("sectors", "sector", f.sectors), ("criteria", "criterion", f.criteria),
+                                   ("statuses", "status", f.statuses),
+                                   ("counties", "county", tuple(v.lower() for v in f.counties)),
+                                   ("municipality_keys", "municipality_key", f.municipality_keys),
+                                   ("size_bands", "size_band", f.size_bands),
+                                   ("centralities", "centrality", f.centralities)):
             if values:
-                clauses.append(Q.Or([Q.Term(name, v) for v in values]))
+                clauses[attr] = Q.Or([Q.Term(name, v) for v in values])
         if f.years:
-            clauses.append(Q.Or([Q.NumericRange("year", y, y) for y in f.years]))
+            clauses["years"] = Q.Or([Q.NumericRange("year", y, y) for y in f.years])
         if f.recommended:
-            clauses.append(Q.Term("recommended", "ja"))
-        return Q.And(clauses)
+            clauses["recommended"] = Q.Term("recommended", "ja")
+        return clauses
 
     def close(self) -> None:
+        with self._lock:
+            for s in self._idle:
+                s.close()
+            self._idle = []
         self._ix.close()
 
 
@@ -553,6 +652,145 @@ class _RecommendedBoost(BM25F):
 
     def final(self, searcher: Any, docnum: int, score: float) -> float:
         return score * RECOMMENDED_BOOST if docnum in self.boosted else score
+
+
+QUERY_CACHE_SIZE = 16  # queries whose scores a generation keeps: paging, filter clicks and sorting reuse them
+DOCSET_CACHE_SIZE = 256  # filter clauses whose documents a generation keeps
+IDLE_SEARCHERS = 1  # open searchers kept for reuse; concurrent searches open (and close) more
+
+
+class _StoredHit(dict):  # type: ignore[type-arg]
+    """A document's stored fields plus its score: what _make_hit and _preferred read from a Whoosh Hit."""
+
+    def __init__(self, fields: dict[str, Any], score: float) -> None:
+        super().__init__(fields)
+        self.score = score
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """One query run: what it matches and its scores, in the order of Whoosh's unlimited search.
+
+    Arrays, not sets and dicts: a wide query matches most of the index (under 1 MB per run at 50k examples).
+    """
+
+    matched: array  # type: ignore[type-arg]  # every document the query matches, whatever the filters
+    order: array  # type: ignore[type-arg]  # the scored documents (the filter's) by (-score, document number)
+    scores: array  # type: ignore[type-arg]  # their scores after the recommended boost, aligned with `order`
+    filter_key: tuple[Q.Query, ...]  # the filter clauses of the scored documents
+
+
+class _ScoreAll(collectors.ScoredCollector):
+    """Scores like `searcher.search(q, filter=allowed, limit=None)` and also records every match.
+
+    Same matchers and the same matcher replace() schedule (every 10 matches, never with a minimum score) as
+    Whoosh's UnlimitedCollector, so the scores are bit-identical. The schedule matters: Or's coordination
+    bonus (`scale`) counts the query terms still active in the matcher tree, so a top-N collector, which
+    prunes and replaces by minimum score, gives other scores and other top tens (29 of the 79 eval questions
+    on the sample archive with `limit=10`) and only estimates the total. It was not faster on these wide
+    queries either, so every match is scored; what is saved is doing it more than once per query and commit.
+    """
+
+    def __init__(self, allowed: frozenset[int]) -> None:
+        super().__init__()  # replace=10, as UnlimitedCollector
+        self.allowed = allowed
+        self.matched: list[int] = []
+
+    def _collect(self, global_docnum: int, score: float) -> float:
+        self.items.append((score, global_docnum))
+        return 0 - score
+
+    def collect_matches(self) -> None:
+        allowed, matched, offset = self.allowed, self.matched, self.offset
+        for sub_docnum in self.matches():
+            docnum = offset + sub_docnum
+            matched.append(docnum)
+            if docnum in allowed:
+                self.collect(sub_docnum)
+
+    def results(self) -> Any:  # the caller reads `items` and `matched`
+        raise NotImplementedError
+
+
+class _Generation:
+    """What searches learn about one committed generation of the index, kept until the next commit.
+
+    Document numbers are fixed within a generation, so query scores (LRU of QUERY_CACHE_SIZE), the
+    documents of filter clauses and the facet keys of every document can be reused by every later search.
+    """
+
+    def __init__(self, s: Any, lock: threading.Lock) -> None:
+        self.generation = s.reader().generation()
+        self.boosted = frozenset(s.document_numbers(recommended="ja"))
+        self._lock = lock
+        self._runs: OrderedDict[Any, _Scored] = OrderedDict()
+        self._docsets: OrderedDict[Q.Query, frozenset[int]] = OrderedDict()
+        self._keys: dict[str, list[Any]] = {}  # facet field -> per document: its key (list of keys if overlapping)
+
+    def _cached(self, cache: OrderedDict[Any, Any], key: Any, limit: int, make: Any) -> Any:
+        with self._lock:
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        value = make()
+        with self._lock:
+            cache[key] = value
+            while len(cache) > limit:
+                cache.popitem(last=False)
+        return value
+
+    def clear_runs(self) -> None:  # the caller holds the lock
+        self._runs.clear()
+
+    def docs(self, s: Any, clause: Q.Query) -> frozenset[int]:
+        """The documents of a filter clause. Pass them to Whoosh's `filter`/`mask` as a `set`: given a query
+        there, Whoosh tests a bit set's truth (a scan of every bit) once per match, when counting the total."""
+        return self._cached(self._docsets, clause, DOCSET_CACHE_SIZE, lambda: frozenset(s.docs_for_query(clause)))
+
+    def docs_all(self, s: Any, clauses: Iterable[Q.Query]) -> frozenset[int]:
+        """Documents matching every clause (what Q.And of them matches)."""
+        sets = sorted((self.docs(s, c) for c in clauses), key=len)
+        return sets[0].intersection(*sets[1:]) if sets else frozenset()
+
+    def scored(self, s: Any, q: Q.Query, filter_key: tuple[Q.Query, ...], allowed: frozenset[int]) -> _Scored:
+        """`q` run over `allowed`, the documents of the filter clauses `filter_key` (or a run of `q` over all
+        examples, whose scores are the same: filtering happens after scoring)."""
+        with self._lock:
+            for key in ((q, filter_key), (q, filter_key[:1])):  # the first clause is kind:example alone
+                if key in self._runs:
+                    self._runs.move_to_end(key)
+                    return self._runs[key]
+
+        def run() -> _Scored:
+            c = _ScoreAll(allowed)
+            s.search_with_collector(q, c)
+            c.items.sort(key=lambda x: (0 - x[0], x[1]))  # UnlimitedCollector's order
+            return _Scored(array("i", c.matched), array("i", (d for _, d in c.items)),
+                           array("d", (sc for sc, _ in c.items)), filter_key)
+
+        return self._cached(self._runs, (q, filter_key), QUERY_CACHE_SIZE, run)
+
+    def keys(self, s: Any, name: str) -> list[Any]:
+        """Every document's key in a facet field, from Whoosh's own categorizer (as `groupedby` counts)."""
+        if name not in self._keys:
+            cat = _facet(name).categorizer(s)
+            keys: list[Any] = [None] * s.doc_count_all()
+            for sub, offset in s.leaf_searchers():
+                cat.set_searcher(sub, offset)
+                for docnum in range(sub.doc_count_all()):
+                    if cat.allow_overlap:
+                        keys[offset + docnum] = [cat.key_to_name(k) for k in cat.keys_for(None, docnum)]
+                    else:
+                        keys[offset + docnum] = cat.key_to_name(cat.key_for(None, docnum))
+            self._keys[name] = keys
+        return self._keys[name]
+
+    def count(self, s: Any, name: str, docs: list[int]) -> dict[str, int]:
+        """What `groupedby` with sorting.Count gives for these documents (ascending document numbers, the
+        order Whoosh collects in), keys in the same first-seen order."""
+        keys = self.keys(s, name)
+        found = map(keys.__getitem__, docs)
+        return _counts(Counter(chain.from_iterable(found) if _facet(name).allow_overlap else found))
 
 
 

@@ -197,6 +197,10 @@ class Library:
         """Search by a pasted description of one's own problem: the examples closest to it."""
         return self._index.by_description(text, limit=limit)
 
+    def clear_query_cache(self) -> None:
+        """Forget cached query runs, so the next search is timed as a new question (benchmarks)."""
+        self._index.clear_query_cache()
+
     def suggestion(self, text: str) -> str:
         """"Mente du …": the text with unknown words replaced from the index's vocabulary ("" if none)."""
         return self._index.suggest(text)
