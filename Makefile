@@ -7,7 +7,7 @@ INDEX ?= index
 CORPUS ?= corpus
 PORT ?= 8501
 
-.PHONY: run test install install-dev index rebuild corpus bench clean
+.PHONY: run test install install-dev ocr index rebuild corpus bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,16 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed ocr
+install-dev: $(VENV)/.installed-dev ocr
+
+# Scanned applications are read with Tesseract (Debian packages); without it they are reported as
+# needing OCR. Installed when missing and apt-get can; `make test` then requires it (tests/test_ocr.py).
+TESSERACT_PACKAGES = tesseract-ocr tesseract-ocr-nor tesseract-ocr-eng
+ocr:
+	@tesseract --list-langs 2>/dev/null | grep -qx nor || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TESSERACT_PACKAGES)) || \
+		echo "Merk: kunne ikke installere tesseract; skannede søknader leses ikke (OCR)."
 
 # Build the index from the bundled corpus when it is missing (incremental ingest otherwise: `make rebuild`).
 index: install

@@ -44,7 +44,7 @@ PROBLEM_MESSAGES: dict[str, str] = {
     "skadet": "PDF-en er skadet eller ufullstendig og kan ikke leses. Kanskje ble nedlastingen avbrutt; hent filen på nytt.",
     "tom": "Filen er tom (0 byte).",
     "ingen-innhold": "Vi fant verken tekst eller bilder i PDF-en. Den er trolig skadet; hent filen på nytt.",
-    "mangler-tekst": "PDF-en inneholder bare bilder (for eksempel en skannet søknad), ingen tekst. Den må tolkes med tekstgjenkjenning (OCR) før den kan søkes i.",
+    "mangler-tekst": "PDF-en inneholder bare bilder (for eksempel en skannet søknad) og ingen lesbar tekst: tekstgjenkjenningen (OCR) fant ingen ord, eller den er ikke installert på serveren. Legg inn en tydeligere skanning eller en PDF med tekst.",
     "tidsavbrudd": "Det tok for lang tid å lese filen, så den ble hoppet over. Filen kan være skadet eller svært stor.",
     "for-stor": "Filen er for stor til å leses ({size}). Grensen er {limit}.",
     "minne": "Filen krevde for mye minne å lese og ble hoppet over. Den kan være skadet.",

@@ -12,6 +12,7 @@ import io
 import logging
 import multiprocessing as mp
 import resource
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,7 @@ class ExtractLimits:
 
     seconds: float = 60.0
     memory_mb: int = 2048
+    ocr: bool = True  # read scans with Tesseract when it is installed (ingest/ocr.py)
 
 
 def describe_non_pdf(head: bytes) -> str | None:
@@ -192,8 +194,11 @@ def _image_coverage(data: bytes) -> list[float] | None:
     return shares
 
 
-def read_pdf(path: Path) -> ExtractedDocument:
-    """Extract one PDF in this process. Raises FileProblemError with a named reason."""
+def read_pdf(path: Path, ocr_until: float | None = None) -> ExtractedDocument:
+    """Extract one PDF in this process. Raises FileProblemError with a named reason.
+
+    With `ocr_until` (a time.monotonic() deadline), a document without a usable text layer is read by
+    OCR when Tesseract is installed; otherwise it is reported as needing OCR."""
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
     size = path.stat().st_size
@@ -215,7 +220,19 @@ def read_pdf(path: Path) -> ExtractedDocument:
         raise
     except Exception as pypdf_error:  # noqa: BLE001 - pypdf's errors are many; try the fallbacks
         texts, method = _fallback(data, pypdf_error)
-    return _checked(path, sha, texts, method, encrypted, data)
+    try:
+        return _checked(path, sha, texts, method, encrypted, data)
+    except FileProblemError as exc:
+        if exc.kind != "mangler-tekst" or ocr_until is None:
+            raise
+        from ingest import ocr
+
+        if not ocr.available():
+            raise
+        scanned = ocr.read_scanned(data, deadline=ocr_until)
+        if not any(_meaningful(t) for t in scanned):
+            raise
+        return _checked(path, sha, scanned, "ocr", encrypted, data, ocr=True)
 
 
 def _fallback(data: bytes, pypdf_error: Exception) -> tuple[list[str], str]:
@@ -235,12 +252,13 @@ def _fallback(data: bytes, pypdf_error: Exception) -> tuple[list[str], str]:
 
 
 def _checked(
-    path: Path, sha: str, texts: list[str], method: str, encrypted: bool, data: bytes
+    path: Path, sha: str, texts: list[str], method: str, encrypted: bool, data: bytes, ocr: bool = False
 ) -> ExtractedDocument:
-    """Decide whether the text layer is usable; a scan without text is a named outcome, not a crash."""
+    """Decide whether the text layer is usable; a scan without text is a named outcome, not a crash.
+    OCR text comes from the images themselves: there the image check does not apply."""
     pages = [unicodedata.normalize("NFC", t.replace("\x00", "")) for t in texts]
     small = [len(_meaningful(t)) < MIN_PAGE_CHARS_WITHOUT_IMAGE_CHECK for t in pages]
-    coverage = _image_coverage(data) if any(small) else None
+    coverage = _image_coverage(data) if any(small) and not ocr else None
     usable = 0
     garbled = 0
     for i, text in enumerate(pages):
@@ -277,14 +295,14 @@ def _address_space() -> int:
     return 0
 
 
-def _child(path: str, conn: Any, memory_mb: int) -> None:
+def _child(path: str, conn: Any, memory_mb: int, ocr_seconds: float | None) -> None:
     try:
         limit = _address_space() + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ValueError, OSError):
         pass
     try:
-        doc = read_pdf(Path(path))
+        doc = read_pdf(Path(path), None if ocr_seconds is None else time.monotonic() + ocr_seconds)
         conn.send(("ok", to_dict(doc)))
     except FileProblemError as exc:
         conn.send(("problem", exc.kind, exc.detail, exc.message))
@@ -300,7 +318,8 @@ def extract(path: Path, limits: ExtractLimits = ExtractLimits()) -> ExtractedDoc
     """Extract one PDF in a forked child bounded by `limits`. Raises FileProblemError."""
     ctx = mp.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(str(path), sender, limits.memory_mb), daemon=True)
+    ocr_seconds = max(1.0, limits.seconds - 5.0) if limits.ocr else None  # OCR stops before the parent gives up
+    proc = ctx.Process(target=_child, args=(str(path), sender, limits.memory_mb, ocr_seconds), daemon=True)
     proc.start()
     sender.close()
     message = None

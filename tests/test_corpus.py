@@ -82,12 +82,12 @@ def indexed(corpus_index: tuple[Path, Any]) -> tuple[Any, dict[str, dict[str, An
     return report, by_file
 
 
-def test_ingest_reports_scanned_applications_as_needing_ocr(indexed: tuple[Any, dict]) -> None:
-    report, _ = indexed
+def test_ingest_reads_scanned_applications_with_ocr(indexed: tuple[Any, dict]) -> None:
+    report, by_file = indexed
     scanned = {f for f, d in sources().items() if d["layout"] == "scanned"}
     assert scanned
-    problems = {p.file: p.kind for p in report.problems}
-    assert problems == {f: "mangler-tekst" for f in scanned}
+    assert [p.file for p in report.problems] == []
+    assert scanned <= set(by_file)  # each with its examples in the index (titles: the next test)
 
 
 def test_ingest_finds_every_example_with_its_title_and_municipality(corpus_index: tuple[Path, Any]) -> None:
@@ -95,9 +95,7 @@ def test_ingest_finds_every_example_with_its_title_and_municipality(corpus_index
     index = SearchIndex.open(root)
     catalog = index.catalog()
     wrong = []
-    for file, data in sources().items():
-        if data["layout"] == "scanned":
-            continue
+    for file, data in sources().items():  # scans too: their text comes from OCR
         _, app_id = catalog[file]
         app = index.application(app_id)
         got_titles = []
@@ -120,7 +118,8 @@ def _norm(text: str) -> str:
 
 
 def test_answers_come_back_with_their_questions(corpus_index: tuple[Path, Any]) -> None:
-    """Each answer's text, question and page survive extraction (including hyphenated line ends)."""
+    """Each answer's text, question and page survive extraction (including hyphenated line ends); scans are
+    left out: OCR may misread a character, which this exact comparison would count as lost text."""
     root, _ = corpus_index
     index = SearchIndex.open(root)
     catalog = index.catalog()
