@@ -82,6 +82,7 @@ def enrich(
         page_count=parsed.page_count,
         illustrative=bool(entry and entry.illustrative),
         examples=tuple(examples),
+        text_from_ocr=doc.method == "ocr",
     )
 
 

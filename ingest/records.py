@@ -170,6 +170,7 @@ class Application:
     page_count: int = 0
     illustrative: bool = False  # True for the bundled sample corpus
     examples: tuple[InnovationExample, ...] = ()
+    text_from_ocr: bool = False  # read by OCR from page images: words may be misread
 
 
 def to_dict(record: Any) -> dict[str, Any]:

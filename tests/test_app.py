@@ -287,6 +287,18 @@ def test_example_page_in_full(app: AppTest, lib: Library) -> None:
     assert similar and all(f"id={h.example_id}" in links for h in similar)
 
 
+def test_example_page_says_when_its_text_was_read_by_ocr(app: AppTest, lib: Library) -> None:
+    scanned = lib.search("Næringshage for landbruket", limit=1).hits[0]
+    typed = lib.search("velferdsteknologi", limit=1).hits[0]
+    assert lib.show(scanned.example_id).application.text_from_ocr
+    app.switch_page(EXAMPLE_PAGE)
+    for hit, expected in ((scanned, True), (typed, False)):
+        app.query_params["id"] = hit.example_id
+        app.run()
+        assert not app.exception
+        assert ("tekstgjenkjenning (OCR)" in _text(app)) is expected
+
+
 def test_example_page_shows_the_cited_pdf_page(app: AppTest, lib: Library) -> None:
     hit = lib.search("velferdsteknologi", limit=1).hits[0]
     app.switch_page(EXAMPLE_PAGE)

@@ -167,6 +167,9 @@ def main() -> None:
                 unsafe_allow_html=True)
     if lib.is_sample:
         st.caption("Eksempelkorpus: illustrativ søknad skrevet for Innosøk.")
+    if app.text_from_ocr:
+        st.caption("Søknaden er skannet: teksten er lest med tekstgjenkjenning (OCR) og kan ha feillesninger. "
+                   "Se originalen for ordlyden.")
     body, aside = st.columns([2.3, 1], gap="large")
     with aside:
         _contact(view)
