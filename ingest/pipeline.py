@@ -11,14 +11,13 @@ index records which model tagged it (`TAGGER_KEY_FILE` in its generation folder)
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from tqdm import tqdm
 
@@ -33,9 +32,7 @@ from ingest.parse import parse
 from ingest.records import Application, InnovationExample, Problem, from_dict
 from ingest.register import Register
 from ingest.searchindex import SearchIndex
-
-if TYPE_CHECKING:  # pragma: no cover - the tagger (spaCy) loads only when there are files to tag
-    from ingest import tagging
+from ingest.taxonomy import load_taxonomy
 
 Tagger = Callable[[Application], Application]
 TAGGER_KEY_FILE = "tagger-key"  # in the generation folder: the key of the model that tagged this index
@@ -136,10 +133,10 @@ def ingest(
         from ingest import tagging  # spaCy and the lexicon load only when there are files
 
         extra, missing_curated = _curated_extra(index_root, current, decisions, digests, gold_dir)
-        default_tagger = tagging.Tagger.for_index(index_root, extra=extra, gold_dir=gold_dir)
-        tagger = default_tagger
-        tagger_key = _key_of(default_tagger)
-        if default_tagger.models is None:
+        training = tagging.default_training(extra, gold_dir)
+        taxonomy = load_taxonomy()
+        tagger_key = tagging.tagger_key(training, taxonomy)
+        if not training.examples:
             notes.append("Fant ingen fasit å lære av (corpus/gold); sektorer og kriterier settes bare med regler.")
         if missing_curated:
             notes.append(f"{len(missing_curated)} eksempler kuratorene har merket, finnes ikke i indeksen med samme fil "
@@ -150,6 +147,8 @@ def ingest(
             retagged = [rel for rel in relative.values() if rel not in reading]
             todo = list(relative.items())
             notes.append(MODEL_CHANGED)
+        if todo:  # the models load (or train) only when there is something to tag
+            tagger = tagging.Tagger.for_training(training, index_root, taxonomy)
 
     added: list[str] = []
     changed: list[str] = []
@@ -268,14 +267,6 @@ def _curated_extra(index_root: Path, current: SearchIndex | None, decisions: dic
     gold = load_gold(gold_dir) if (gold_dir / "examples.csv").exists() else TrainingSet()
     missing = set(labelled) - {ex.id for _, ex in found}
     return curated_training(found, labelled, gold), missing
-
-
-def _key_of(tagger: "tagging.Tagger") -> str:
-    """The trained models' key; rules alone are keyed by the taxonomy they match."""
-    if tagger.models is not None:
-        return tagger.models.key
-    terms = "\x1f".join(f"{lab.kind}:{lab.id}:{'|'.join(lab.terms)}" for lab in tagger.taxonomy.labels)
-    return "rules-" + hashlib.sha256(terms.encode("utf-8")).hexdigest()
 
 
 def recorded_tagger_key(index: SearchIndex) -> str | None:

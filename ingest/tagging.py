@@ -439,13 +439,32 @@ class TagModels:
         return cls(key, *(TextClassifier.from_disk(folder / kind) for kind in KINDS))
 
 
-def model_key(training: TrainingSet, taxonomy: Taxonomy) -> str:
-    """What a trained model depends on: training data, taxonomy (labels and seed terms), code version, spaCy."""
-    import spacy
+def _taxonomy_terms(taxonomy: Taxonomy) -> list[str]:
+    return [f"{lab.kind}:{lab.id}:{'|'.join(lab.terms)}" for lab in taxonomy.labels]
 
-    terms = [f"{lab.kind}:{lab.id}:{'|'.join(lab.terms)}" for lab in taxonomy.labels]
-    parts = [MODEL_VERSION, spacy.__version__, training.digest(), *terms]
+
+def model_key(training: TrainingSet, taxonomy: Taxonomy) -> str:
+    """What a trained model depends on: training data, taxonomy (labels and seed terms), code version, spaCy.
+    Read from package metadata, so the key is known without importing spaCy or loading a model."""
+    from importlib.metadata import version
+
+    parts = [MODEL_VERSION, version("spacy"), training.digest(), *_taxonomy_terms(taxonomy)]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def tagger_key(training: TrainingSet, taxonomy: Taxonomy) -> str:
+    """What tags depend on: the model's key, or, without labels to learn from, the seed terms the rules match."""
+    if training.examples:
+        return model_key(training, taxonomy)
+    return "rules-" + hashlib.sha256("\x1f".join(_taxonomy_terms(taxonomy)).encode("utf-8")).hexdigest()
+
+
+def default_training(extra: TrainingSet | None = None, gold_dir: Path = DEFAULT_GOLD_DIR) -> TrainingSet:
+    """What an ingest's tagger learns from: the gold labels (if there are any) with `extra` (curators')."""
+    training = load_gold(gold_dir) if (gold_dir / "examples.csv").exists() else TrainingSet()
+    if extra is not None:
+        training = training.with_extra(extra.examples, extra.passages, ";".join(extra.sources))
+    return training
 
 
 _TRAINED: dict[str, TagModels] = {}  # per process: a batch of tests or folds does not retrain the same data
@@ -530,10 +549,12 @@ class Tagger:
         """The tagger an ingest uses: trained on the gold labels plus `extra` (e.g. curators' labels),
         cached under `<index_root>/models/`. Without gold labels (an installation without the sample
         corpus) and without extra labels only the rules tag."""
-        training = load_gold(gold_dir) if (gold_dir / "examples.csv").exists() else TrainingSet()
-        if extra is not None:
-            training = training.with_extra(extra.examples, extra.passages, ";".join(extra.sources))
-        tax = load_taxonomy()
+        return cls.for_training(default_training(extra, gold_dir), index_root)
+
+    @classmethod
+    def for_training(cls, training: TrainingSet, index_root: Path, taxonomy: Taxonomy | None = None) -> "Tagger":
+        """The tagger for a training set, its models cached under `<index_root>/models/` (rules alone without labels)."""
+        tax = taxonomy or load_taxonomy()
         models = models_for(training, index_root / MODELS_FOLDER, tax) if training.examples else None
         return cls(models, tax)
 
