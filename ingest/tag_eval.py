@@ -90,6 +90,7 @@ class TagEvaluation:
     criterion_all: Scores
     phase: Scores
     phase_accuracy: float
+    sector_thresholds: tuple[float, ...]  # per fold, as learnt from that fold's training labels
     seconds: float
 
     def to_json(self) -> str:
@@ -189,10 +190,13 @@ def evaluate(corpus_dir: Path, folds: int = DEFAULT_FOLDS, gold: TrainingSet | N
     all_pairs: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     unaligned = 0
     examples = 0
+    thresholds: list[float] = []
     for n, (test, training) in enumerate(cv_splits(gold, [a.file for a in apps], folds), 1):
         if progress:
             progress(f"Fold {n} av {folds}: trener på {len(apps) - len(test)} søknader, tester på {len(test)}")
-        tagger = Tagger(models_for(training, None, tax), tax)
+        models = models_for(training, None, tax)
+        thresholds.append(models.sector_threshold)
+        tagger = Tagger(models, tax)
         for app in (a for a in apps if a.file in test):
             for ex in tagger(app).examples:
                 g = gold_examples.get((app.file, ex.number))
@@ -219,7 +223,7 @@ def evaluate(corpus_dir: Path, folds: int = DEFAULT_FOLDS, gold: TrainingSet | N
         sector=score("sector", tax.ids("sector"), sector_pairs),
         criterion_free=score("criterion (free-form passages)", crit, free_pairs),
         criterion_all=score("criterion (all passages)", crit, all_pairs),
-        phase=phase, phase_accuracy=round(correct / max(1, len(phase_pairs)), 4),
+        phase=phase, phase_accuracy=round(correct / max(1, len(phase_pairs)), 4), sector_thresholds=tuple(thresholds),
         seconds=round(time.perf_counter() - started, 1),
     )
 

@@ -8,6 +8,9 @@ Two signals meet in one confidence per label:
   (curators'), cached beside the index by a hash of its training data, with fixed seeds: the same
   corpus always gives the same tags.
 
+A sector is tagged from a threshold the training learns by cross-validation inside its own labels; the best
+sector is kept below it (from MIN_SECTOR), so every example says what part of the municipality it serves.
+
 Criteria are tagged per passage: an answer to a form question gets the criterion the question asks
 about (source «skjema»); free text is classified window by window (three sentences), since a parsed
 paragraph of free text may hold several answers. The evidence for a tag is the sentences that carry
@@ -41,7 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Doc
     from thinc.api import Model
 
-MODEL_VERSION = "2"  # bump when features or training change: part of the model's cache key
+MODEL_VERSION = "3"  # bump when features or training change: part of the model's cache key
 SEED = 20240901
 EPOCHS = 16
 BATCH = 16
@@ -61,7 +64,12 @@ WINDOW = 3  # sentences per window when free text is classified for criteria
 # The classifier's share of a combined confidence; the rules have the rest. Criteria lean a little more on
 # the rules: how novelty or spread is said («det nye», «andre kommunar har besøkt oss») is in the seed phrases.
 MODEL_WEIGHT = {"sector": 0.75, "criterion": 0.7, "phase": 0.75}
-THRESHOLD = 0.4  # a sector is tagged from this combined confidence up
+THRESHOLD = 0.4  # a sector is tagged from this combined confidence up, unless training learns a better one
+# The sector threshold is learnt at training: grouped cross-validation inside the training labels (never a test
+# label) picks the grid value with the best micro-F1. Too few labelled applications to split keep THRESHOLD.
+THRESHOLD_GRID = tuple(x / 100 for x in range(20, 61, 5))
+INNER_FOLDS = 3
+MIN_TUNING_APPLICATIONS = 12
 # A free-text passage gets a criterion from this confidence up: lower than for sectors, because a window of
 # three sentences says less than a whole example (chosen on form answers classified blind and on pairs of
 # them joined into one paragraph, never on the free-form passages the evaluation reports).
@@ -72,6 +80,7 @@ RULE_HALF = {"sector": 4.0, "criterion": 2.0, "phase": 4.0}  # seed-term hits th
 EVIDENCE_SENTENCES = 2
 EVIDENCE_CHARS = 300
 MODELS_FOLDER = "models"
+THRESHOLD_FILE = "sector-threshold"
 EMPTY_FEATURE = "#tom"
 KINDS = ("sector", "criterion", "phase")
 # The answers that say how far an innovation has come («Er løsningen tatt i bruk?», 2015's «gjennomføring»):
@@ -388,6 +397,7 @@ class TagModels:
     sector: TextClassifier
     criterion: TextClassifier
     phase: TextClassifier
+    sector_threshold: float = THRESHOLD
 
     @classmethod
     def train(cls, training: TrainingSet, taxonomy: Taxonomy | None = None) -> "TagModels":
@@ -400,11 +410,11 @@ class TagModels:
         bodies = analyse_paragraphs([e.text for e in training.examples])
         stage_texts = phase_texts(training)
         stages = analyse_paragraphs([stage_texts.get((e.application, e.number), e.text) for e in training.examples])
-        sector_rows, phase_rows = [], []
+        sector_rows, sector_hits, phase_rows = [], [], []
         for e, title, body, stage in zip(training.examples, titles, bodies, stages):
             lemmas = example_lemmas(title, [body])
-            sents = (*title.sentences, *body.sentences)
-            sector_rows.append((classifier_features(lemmas, rules.hits_in(sents, "sector")), e.sectors))
+            sector_hits.append(rules.hits_in((*title.sentences, *body.sentences), "sector"))
+            sector_rows.append((classifier_features(lemmas, sector_hits[-1]), e.sectors))
             if e.phase:
                 phase_rows.append((classifier_features(stage.all_lemmas, rules.hits_in(stage.sentences, "phase")),
                                    (e.phase,)))
@@ -419,6 +429,8 @@ class TagModels:
             TextClassifier.train(tax.ids("sector"), sector_rows, ngrams=NGRAMS["sector"]),
             TextClassifier.train(tax.ids("criterion"), criterion_rows, ngrams=NGRAMS["criterion"]),
             TextClassifier.train(tax.ids("phase"), balanced(phase_rows), exclusive=True, ngrams=NGRAMS["phase"]),
+            learned_sector_threshold(tax.ids("sector"), sector_rows, sector_hits,
+                                     [e.application for e in training.examples]),
         )
 
     def save(self, folder: Path) -> None:
@@ -429,6 +441,7 @@ class TagModels:
             for kind in KINDS:
                 getattr(self, kind).to_disk(tmp / kind)
             (tmp / "KEY").write_text(self.key, encoding="utf-8")
+            (tmp / THRESHOLD_FILE).write_text(f"{self.sector_threshold}\n", encoding="utf-8")
             os.replace(tmp, folder)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -436,7 +449,8 @@ class TagModels:
     @classmethod
     def load(cls, folder: Path) -> "TagModels":
         key = (folder / "KEY").read_text(encoding="utf-8").strip()
-        return cls(key, *(TextClassifier.from_disk(folder / kind) for kind in KINDS))
+        threshold = float((folder / THRESHOLD_FILE).read_text(encoding="utf-8"))
+        return cls(key, *(TextClassifier.from_disk(folder / kind) for kind in KINDS), threshold)
 
 
 def _taxonomy_terms(taxonomy: Taxonomy) -> list[str]:
@@ -526,6 +540,47 @@ def combine(labels: Sequence[str], probs: dict[str, float] | None, hits: Counter
     return out
 
 
+def chosen_sectors(scored: Sequence[Scored], threshold: float) -> list[Scored]:
+    """The sectors from `threshold` up; when none reaches it, the best one from MIN_SECTOR (scored: best first)."""
+    chosen = [s for s in scored if s.confidence >= threshold]
+    if not chosen and scored and scored[0].confidence >= MIN_SECTOR:
+        chosen = list(scored[:1])
+    return chosen
+
+
+def pick_threshold(pairs: Sequence[tuple[Sequence[str], Sequence[Scored]]], default: float = THRESHOLD) -> float:
+    """The grid threshold whose sector choice has the best micro-F1 over (gold labels, scores) pairs; of equal
+    ones, the nearest to `default`."""
+    def micro_f1(threshold: float) -> float:
+        tp = fp = fn = 0
+        for gold, scored in pairs:
+            got = {s.label for s in chosen_sectors(scored, threshold)}
+            want = set(gold)
+            tp, fp, fn = tp + len(got & want), fp + len(got - want), fn + len(want - got)
+        return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+    return max(THRESHOLD_GRID, key=lambda t: (round(micro_f1(t), 4), -abs(t - default)))
+
+
+def learned_sector_threshold(labels: Sequence[str], rows: Sequence[tuple[list[str], tuple[str, ...]]],
+                             hits: Sequence[Counter[str]], groups: Sequence[str]) -> float:
+    """The sector threshold, from grouped cross-validation inside the training rows: a classifier trained on
+    ~150 examples is rarely confident about an example's second sector, so a threshold fixed by hand either
+    misses them or, with more labels, tags too much. Sibling examples stay in one fold, as in `eval tags`."""
+    apps = sorted(set(groups), key=lambda g: hashlib.sha256(g.encode("utf-8")).hexdigest())
+    if len(apps) < MIN_TUNING_APPLICATIONS:
+        return THRESHOLD
+    pairs: list[tuple[Sequence[str], Sequence[Scored]]] = []
+    for fold in range(INNER_FOLDS):
+        held = set(apps[fold::INNER_FOLDS])
+        model = TextClassifier.train(labels, [r for r, g in zip(rows, groups) if g not in held], ngrams=NGRAMS["sector"])
+        tested = [i for i, g in enumerate(groups) if g in held]
+        for i, probs in zip(tested, model.predict([rows[i][0] for i in tested])):
+            scored = sorted(combine(labels, probs, hits[i], "sector"), key=lambda s: -s.confidence)
+            pairs.append((rows[i][1], scored))
+    return pick_threshold(pairs)
+
+
 @dataclass(frozen=True)
 class _PassageCall:
     """The criteria the tagger found for one free-text passage, with the window behind each."""
@@ -611,9 +666,7 @@ class Tagger:
 
     def _sectors(self, sentences: Sequence[Sentence], lemmas: list[str]) -> list[Tag]:
         scored = self._example_scores("sector", sentences, lemmas)
-        chosen = [s for s in scored if s.confidence >= THRESHOLD]
-        if not chosen and scored and scored[0].confidence >= MIN_SECTOR:
-            chosen = scored[:1]
+        chosen = chosen_sectors(scored, self.models.sector_threshold if self.models else THRESHOLD)
         model = self.models.sector if self.models else None
         return [Tag("sector", s.label, s.confidence, s.source, self._evidence(s.label, "sector", sentences, model))
                 for s in chosen]

@@ -324,6 +324,7 @@ def cmd_eval_tags(args: argparse.Namespace) -> int:
         print(format_scores(scores, lambda lab, k=kind: f"{taxonomy.name(k, lab)} ({lab})"))
         print()
     print(f"Fase riktig: {report.phase_accuracy:.3f}")
+    print("Sektorterskel lært av hver folds treningsdata: " + ", ".join(f"{t:.2f}" for t in report.sector_thresholds))
     if report.skipped:
         print(f"Ikke med (kunne ikke leses): {', '.join(report.skipped)}")
     return 0

@@ -212,6 +212,44 @@ def test_training_is_deterministic_and_the_cache_gives_the_same_model(tmp_path: 
     assert loaded.key == first.key
     assert loaded.sector.predict(feats) == first.sector.predict(feats)
     assert loaded.criterion.predict(feats) == first.criterion.predict(feats)
+    assert loaded.sector_threshold == first.sector_threshold
+    assert first.sector_threshold in tagging.THRESHOLD_GRID  # 30 applications: enough to learn it
+
+
+def test_the_sector_threshold_is_the_one_that_finds_second_sectors_without_false_ones() -> None:
+    from ingest.tagging import Scored, pick_threshold
+
+    def scored(**confidence: float) -> list[Scored]:
+        return sorted((Scored(lab, c, "modell") for lab, c in confidence.items()), key=lambda s: -s.confidence)
+
+    # second sectors are found at 0.32, wrong ones come at 0.27: only a threshold between them gets both right
+    shy = [(("helse", "digitalisering"), scored(helse=0.8, digitalisering=0.32, oppvekst=0.27))] * 4
+    assert pick_threshold(shy) == 0.3
+    # wrong sectors up at 0.45 and no second ones to find: a high threshold
+    loud = [(("helse",), scored(helse=0.8, oppvekst=0.45))] * 4
+    assert pick_threshold(loud) == 0.5
+    # nothing tells the grid values apart: the default stays
+    assert pick_threshold([(("helse",), scored(helse=0.9))], default=0.4) == 0.4
+
+
+def test_the_learnt_threshold_decides_which_sectors_are_tagged() -> None:
+    from ingest.tagging import Scored, chosen_sectors
+
+    scored = [Scored("helse", 0.7, "modell"), Scored("digitalisering", 0.33, "modell"), Scored("plan", 0.1, "regel")]
+    assert [s.label for s in chosen_sectors(scored, 0.3)] == ["helse", "digitalisering"]
+    assert [s.label for s in chosen_sectors(scored, 0.4)] == ["helse"]
+    assert [s.label for s in chosen_sectors(scored[1:], 0.4)] == ["digitalisering"]  # the best, from MIN_SECTOR up
+    assert chosen_sectors(scored[2:], 0.4) == []  # under MIN_SECTOR: no sector at all
+
+
+def test_too_few_applications_keep_the_default_threshold() -> None:
+    from collections import Counter
+
+    rows = [(["skole", "elev"], ("oppvekst",)), (["pasient", "sykehjem"], ("helse",))] * 3
+    groups = [f"app-{i}" for i in range(len(rows))]
+    assert len(groups) < tagging.MIN_TUNING_APPLICATIONS
+    assert tagging.learned_sector_threshold(["oppvekst", "helse"], rows, [Counter()] * len(rows), groups) \
+        == tagging.THRESHOLD
 
 
 def test_the_same_corpus_ingested_twice_gives_the_same_tags(tmp_path: Path, make_pdf: Any) -> None:
