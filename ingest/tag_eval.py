@@ -77,6 +77,18 @@ class Scores:
 
 
 @dataclass(frozen=True)
+class Deal:
+    """The headline figures of one deal of the applications into folds (`eval tags --repeats`)."""
+
+    seed: int
+    sector_micro_f1: float
+    sector_macro_f1: float
+    criterion_free_micro_f1: float
+    criterion_all_micro_f1: float
+    phase_accuracy: float
+
+
+@dataclass(frozen=True)
 class TagEvaluation:
     """The result of one cross-validation run."""
 
@@ -91,6 +103,7 @@ class TagEvaluation:
     phase: Scores
     phase_accuracy: float
     sector_thresholds: tuple[float, ...]  # per fold, as learnt from that fold's training labels
+    deals: tuple[Deal, ...]  # the first is the one reported above; more with --repeats
     seconds: float
 
     def to_json(self) -> str:
@@ -145,27 +158,93 @@ def read_corpus(corpus_dir: Path, application_ids: set[str] | None = None) -> tu
     return apps, skipped
 
 
-def assign_folds(files: Sequence[str], k: int) -> list[set[str]]:
-    """Applications into k folds by a hash of their file name: stable, and blind to their labels."""
-    ordered = sorted(files, key=lambda f: hashlib.sha256(f.encode("utf-8")).hexdigest())
+def assign_folds(files: Sequence[str], k: int, seed: int = 0) -> list[set[str]]:
+    """Applications into k folds by a hash of their file name (and `seed`, for another deal): stable, and blind
+    to their labels."""
+    salt = f"{seed}:" if seed else ""
+    ordered = sorted(files, key=lambda f: hashlib.sha256((salt + f).encode("utf-8")).hexdigest())
     folds: list[set[str]] = [set() for _ in range(k)]
     for i, f in enumerate(ordered):
         folds[i % k].add(f)
     return folds
 
 
-def cv_splits(gold: TrainingSet, files: Sequence[str], k: int) -> Iterator[tuple[set[str], TrainingSet]]:
+def cv_splits(gold: TrainingSet, files: Sequence[str], k: int,
+              seed: int = 0) -> Iterator[tuple[set[str], TrainingSet]]:
     """(applications to test, what the model may learn from) per fold: never a label of a tested application."""
-    for test in assign_folds(files, k):
+    for test in assign_folds(files, k, seed):
         yield test, gold.only(test, keep=False)
 
 
+Pairs = list[tuple[tuple[str, ...], tuple[str, ...]]]  # (gold labels, predicted labels) per scored item
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What one cross-validation (one deal of the applications into folds) gave."""
+
+    sector: Pairs
+    phase: Pairs
+    free: Pairs
+    every: Pairs
+    unaligned: int
+    thresholds: tuple[float, ...]
+
+
+def _cross_validate(apps: Sequence[Application], gold: TrainingSet, folds: int, seed: int,
+                    progress: Callable[[str], None] | None) -> _Run:
+    tax = load_taxonomy()
+    gold_examples = {(e.application, e.number): e for e in gold.examples}
+    gold_answers: dict[tuple[str, int], list[LabelledPassage]] = {}
+    for p in gold.passages:
+        if p.example > 0:
+            gold_answers.setdefault((p.application, p.example), []).append(p)
+    sector: Pairs = []
+    phase: Pairs = []
+    free: Pairs = []
+    every: Pairs = []
+    unaligned = 0
+    thresholds: list[float] = []
+    for n, (test, training) in enumerate(cv_splits(gold, [a.file for a in apps], folds, seed), 1):
+        if progress:
+            deal = f" (deling {seed + 1})" if seed else ""
+            progress(f"Fold {n} av {folds}{deal}: trener på {len(apps) - len(test)} søknader, tester på {len(test)}")
+        models = models_for(training, None, tax)
+        thresholds.append(models.sector_threshold)
+        tagger = Tagger(models, tax)
+        for app in (a for a in apps if a.file in test):
+            for ex in tagger(app).examples:
+                g = gold_examples.get((app.file, ex.number))
+                if g is None:
+                    continue
+                sector.append((g.sectors, ex.labels("sector")))
+                phase.append(((g.phase,) if g.phase else (), ex.labels("phase")))
+                aligned = align(gold_answers.get((app.file, ex.number), []), ex.passages)
+                unaligned += sum(1 for _, ps in aligned if not ps)
+                for passage in ex.passages:
+                    answers = [g for g, ps in aligned if passage in ps]
+                    if not answers:
+                        continue  # text no gold answer holds (a 2015 summary): nothing to score against
+                    wanted = tuple(sorted({c for g in answers for c in g.criteria}))
+                    every.append((wanted, passage.criteria))
+                    if any(g.free_form for g in answers):
+                        free.append((wanted, passage.criteria))
+    return _Run(sector, phase, free, every, unaligned, tuple(thresholds))
+
+
+def _accuracy(pairs: Pairs) -> float:
+    return round(sum(1 for g, p in pairs if set(g) == set(p)) / max(1, len(pairs)), 4)
+
+
 def evaluate(corpus_dir: Path, folds: int = DEFAULT_FOLDS, gold: TrainingSet | None = None,
-             progress: Callable[[str], None] | None = None) -> TagEvaluation:
-    """Group k-fold cross-validation of the tagger over the corpus and its gold labels."""
+             progress: Callable[[str], None] | None = None, repeats: int = 1) -> TagEvaluation:
+    """Group k-fold cross-validation of the tagger over the corpus and its gold labels; with `repeats` > 1 it is
+    run again with the applications dealt into other folds, to show how far the figures move with the deal."""
     started = time.perf_counter()
     if folds < 2:
         raise ConfigurationError("Kryssvalideringen trenger minst 2 fold.")
+    if repeats < 1:
+        raise ConfigurationError("Antall gjentakelser må være minst 1.")
     gold_dir = corpus_dir / "gold"
     if gold is None:
         if not (gold_dir / "examples.csv").exists():
@@ -178,52 +257,22 @@ def evaluate(corpus_dir: Path, folds: int = DEFAULT_FOLDS, gold: TrainingSet | N
     apps = [a for a in apps if a.file in gold_files]
     if len(apps) < folds:
         raise ConfigurationError(f"For få søknader med fasit ({len(apps)}) til {folds} fold.")
-    gold_examples = {(e.application, e.number): e for e in gold.examples}
-    gold_answers: dict[tuple[str, int], list[LabelledPassage]] = {}
-    for p in gold.passages:
-        if p.example > 0:
-            gold_answers.setdefault((p.application, p.example), []).append(p)
-
-    sector_pairs: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
-    phase_pairs: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
-    free_pairs: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
-    all_pairs: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
-    unaligned = 0
-    examples = 0
-    thresholds: list[float] = []
-    for n, (test, training) in enumerate(cv_splits(gold, [a.file for a in apps], folds), 1):
-        if progress:
-            progress(f"Fold {n} av {folds}: trener på {len(apps) - len(test)} søknader, tester på {len(test)}")
-        models = models_for(training, None, tax)
-        thresholds.append(models.sector_threshold)
-        tagger = Tagger(models, tax)
-        for app in (a for a in apps if a.file in test):
-            for ex in tagger(app).examples:
-                g = gold_examples.get((app.file, ex.number))
-                if g is None:
-                    continue
-                examples += 1
-                sector_pairs.append((g.sectors, ex.labels("sector")))
-                phase_pairs.append(((g.phase,) if g.phase else (), ex.labels("phase")))
-                aligned = align(gold_answers.get((app.file, ex.number), []), ex.passages)
-                unaligned += sum(1 for _, ps in aligned if not ps)
-                for passage in ex.passages:
-                    answers = [g for g, ps in aligned if passage in ps]
-                    if not answers:
-                        continue  # text no gold answer holds (a 2015 summary): nothing to score against
-                    wanted = tuple(sorted({c for g in answers for c in g.criteria}))
-                    all_pairs.append((wanted, passage.criteria))
-                    if any(g.free_form for g in answers):
-                        free_pairs.append((wanted, passage.criteria))
-    crit = tax.ids("criterion")
-    phase = score("phase", tax.ids("phase"), phase_pairs)
-    correct = sum(1 for g, p in phase_pairs if set(g) == set(p))
+    runs = [_cross_validate(apps, gold, folds, seed, progress) for seed in range(repeats)]
+    crit, sectors = tax.ids("criterion"), tax.ids("sector")
+    first = runs[0]
+    deals = []
+    for seed, run in enumerate(runs):
+        sector = score("sector", sectors, run.sector)
+        deals.append(Deal(seed, sector.micro_f1, sector.macro_f1, score("free", crit, run.free).micro_f1,
+                          score("all", crit, run.every).micro_f1, _accuracy(run.phase)))
     return TagEvaluation(
-        folds=folds, applications=len(apps), examples=examples, skipped=tuple(skipped), unaligned=unaligned,
-        sector=score("sector", tax.ids("sector"), sector_pairs),
-        criterion_free=score("criterion (free-form passages)", crit, free_pairs),
-        criterion_all=score("criterion (all passages)", crit, all_pairs),
-        phase=phase, phase_accuracy=round(correct / max(1, len(phase_pairs)), 4), sector_thresholds=tuple(thresholds),
+        folds=folds, applications=len(apps), examples=len(first.sector), skipped=tuple(skipped),
+        unaligned=first.unaligned,
+        sector=score("sector", sectors, first.sector),
+        criterion_free=score("criterion (free-form passages)", crit, first.free),
+        criterion_all=score("criterion (all passages)", crit, first.every),
+        phase=score("phase", tax.ids("phase"), first.phase), phase_accuracy=_accuracy(first.phase),
+        sector_thresholds=first.thresholds, deals=tuple(deals),
         seconds=round(time.perf_counter() - started, 1),
     )
 

@@ -16,7 +16,7 @@ from ingest.taxonomy import load_taxonomy
 from search_app.api import SAMPLE_NOTICE, ExampleView, Library, default_index_root
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ingest.tag_eval import CuratedEvaluation
+    from ingest.tag_eval import CuratedEvaluation, Deal
 
 TAG_SOURCE_NO = {"regel": "fra ordlisten", "modell": "fra klassifisereren", "skjema": "fra skjemaets spørsmål",
                  "kurator": "satt av kurator"}
@@ -294,8 +294,24 @@ def _print_curated_eval(report: "CuratedEvaluation") -> None:
     if report.not_found:
         print(f"\n{_count(len(report.not_found), 'kuratert eksempel', 'kuraterte eksempler')} finnes ikke i "
               f"korpuset og er ikke med: {', '.join(report.not_found)}")
+    if len(report.deals) > 1:
+        _print_deals(report.deals)
     if report.skipped:
         print(f"Ikke med (kunne ikke leses): {', '.join(report.skipped)}")
+
+
+def _print_deals(deals: Sequence["Deal"]) -> None:
+    """The headline figures per deal of the applications into folds, with their mean and range."""
+    columns = (("sektorer mikro", "sector_micro_f1"), ("sektorer makro", "sector_macro_f1"),
+               ("fritekst mikro", "criterion_free_micro_f1"), ("alle avsnitt mikro", "criterion_all_micro_f1"),
+               ("fase riktig", "phase_accuracy"))
+    print(f"\nSamme måling med søknadene fordelt på {len(deals)} ulike måter (F1 og andel riktig):")
+    print(f"{'deling':<8}" + "".join(f"{name:>20}" for name, _ in columns))
+    for d in deals:
+        print(f"{d.seed + 1:<8}" + "".join(f"{getattr(d, key):>20.3f}" for _, key in columns))
+    values = [[getattr(d, key) for d in deals] for _, key in columns]
+    print(f"{'snitt':<8}" + "".join(f"{sum(v) / len(v):>20.3f}" for v in values))
+    print(f"{'spenn':<8}" + "".join(f"{f'{min(v):.3f}–{max(v):.3f}':>20}" for v in values))
 
 
 def cmd_eval_tags(args: argparse.Namespace) -> int:
@@ -309,7 +325,7 @@ def cmd_eval_tags(args: argparse.Namespace) -> int:
         else:
             _print_curated_eval(curated)
         return 0
-    report = evaluate(Path(args.corpus), folds=args.folds, progress=progress)
+    report = evaluate(Path(args.corpus), folds=args.folds, progress=progress, repeats=args.repeats)
     if args.json:
         print(report.to_json())
         return 0
@@ -325,6 +341,8 @@ def cmd_eval_tags(args: argparse.Namespace) -> int:
         print()
     print(f"Fase riktig: {report.phase_accuracy:.3f}")
     print("Sektorterskel lært av hver folds treningsdata: " + ", ".join(f"{t:.2f}" for t in report.sector_thresholds))
+    if len(report.deals) > 1:
+        _print_deals(report.deals)
     if report.skipped:
         print(f"Ikke med (kunne ikke leses): {', '.join(report.skipped)}")
     return 0
@@ -422,6 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "(with --curated: against the curators' labels).")
     e.add_argument("--corpus", default="corpus", help="the sample corpus with gold/ (default: ./corpus)")
     e.add_argument("--folds", type=int, default=5, help="number of folds (default: 5)")
+    e.add_argument("--repeats", type=int, default=1,
+                   help="deal the applications into folds this many ways and show how the figures move (default: 1)")
     e.add_argument("--curated", action="store_true",
                    help="score against the curators' labels instead: the curated examples, per example, with the "
                         "curators' labels replacing gold rows in training")

@@ -304,9 +304,13 @@ def test_folds_split_by_application_and_never_train_on_the_tested_one() -> None:
     folds = assign_folds(files, 5)
     assert sorted(f for fold in folds for f in fold) == sorted(files)
     assert assign_folds(files, 5) == folds  # stable
-    for test, training in cv_splits(gold, files, 5):
-        assert test and not test & set(training.applications)
-        assert {e.application for e in training.examples} == set(files) - test
+    for seed in (0, 1):
+        for test, training in cv_splits(gold, files, 5, seed):
+            assert test and not test & set(training.applications)
+            assert {e.application for e in training.examples} == set(files) - test
+    other = assign_folds(files, 5, seed=1)  # --repeats: another deal of the same applications
+    assert sorted(f for fold in other for f in fold) == sorted(files)
+    assert other != folds
 
 
 def test_gold_answers_align_to_merged_paragraphs() -> None:
@@ -318,7 +322,7 @@ def test_gold_answers_align_to_merged_paragraphs() -> None:
     assert [len(ps) for _, ps in result] == [1, 1]
 
 
-def test_cross_validation_on_part_of_the_sample_corpus(tmp_path: Path) -> None:
+def test_cross_validation_on_part_of_the_sample_corpus(tmp_path: Path, capsys: Any) -> None:
     """`evaluate` end to end on ten sample applications (two of them without a form), two folds."""
     wanted = ["2016-kvinnherad", "2016-vefsn", "2016-hamar", "2017-ha", "2015-asker", "2015-bodo",
               "2017-rana", "2018-austevoll", "2019-nord-fron", "2015-forde"]
@@ -339,7 +343,11 @@ def test_cross_validation_on_part_of_the_sample_corpus(tmp_path: Path) -> None:
             writer = csv.DictWriter(fh, fieldnames=fields)
             writer.writeheader()
             writer.writerows(data)
-    report = evaluate(small, folds=2)
+    report = evaluate(small, folds=2, repeats=2)
+    assert [d.seed for d in report.deals] == [0, 1]
+    assert report.deals[0].sector_micro_f1 == report.sector.micro_f1  # the first deal is the one reported
+    assert report.deals[0].criterion_free_micro_f1 == report.criterion_free.micro_f1
+    assert len(report.sector_thresholds) == 2
     assert report.applications == len(files)
     assert report.examples == len(rows["examples.csv"][1])
     assert report.sector.items == report.examples
@@ -349,6 +357,11 @@ def test_cross_validation_on_part_of_the_sample_corpus(tmp_path: Path) -> None:
         assert 0.0 < scores.micro_f1 <= 1.0
         assert sum(r.tp + r.fn for r in scores.labels) >= scores.items - 10
     assert report.sector.micro_f1 > 0.3  # above chance (one of ten sectors: ~0.15), trained on five applications
+    capsys.readouterr()
+    assert main(["eval", "tags", "--corpus", str(small), "--folds", "2", "--repeats", "2"]) == 0
+    table = capsys.readouterr().out
+    assert "fordelt på 2 ulike måter" in table and "snitt" in table and "spenn" in table
+    assert f"{report.sector.micro_f1:.3f}" in table.split("fordelt på")[1]  # the first deal's row: the same run
 
 
 # -- what people see -----------------------------------------------------------------------------------
