@@ -294,8 +294,6 @@ def _print_curated_eval(report: "CuratedEvaluation") -> None:
     if report.not_found:
         print(f"\n{_count(len(report.not_found), 'kuratert eksempel', 'kuraterte eksempler')} finnes ikke i "
               f"korpuset og er ikke med: {', '.join(report.not_found)}")
-    if len(report.deals) > 1:
-        _print_deals(report.deals)
     if report.skipped:
         print(f"Ikke med (kunne ikke leses): {', '.join(report.skipped)}")
 
@@ -319,6 +317,10 @@ def cmd_eval_tags(args: argparse.Namespace) -> int:
 
     progress = (lambda msg: None) if args.json else (lambda msg: print(msg, file=sys.stderr))
     if args.curated:
+        if args.repeats != 1:
+            print("--repeats gjelder målingen mot fasit, ikke --curated: kuratorenes eksempler er selv foldene.",
+                  file=sys.stderr)
+            return 2
         curated = evaluate_curated(Path(args.corpus), Path(args.curation), folds=args.folds, progress=progress)
         if args.json:
             print(curated.to_json())

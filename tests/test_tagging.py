@@ -390,3 +390,8 @@ def test_eval_tags_has_help(capsys: Any) -> None:
         main(["eval", "tags", "--help"])
     assert done.value.code == 0
     assert "grouped by application" in capsys.readouterr().out
+
+
+def test_repeats_against_the_curators_is_refused_in_plain_words(capsys: Any) -> None:
+    assert main(["eval", "tags", "--curated", "--repeats", "2"]) == 2
+    assert "--repeats gjelder målingen mot fasit" in capsys.readouterr().err
