@@ -24,7 +24,8 @@ STATUS_NO = {"winner": "vinner", "finalist": "finalist", "applicant": "søker"}
 
 
 def _marks(text: str, color: bool) -> str:
-    start, end = ("\033[1m", "\033[0m") if color else ("«", "»")
+    """Matched words in bold on a terminal, else between asterisks: «» are the applications' own quotes."""
+    start, end = ("\033[1m", "\033[0m") if color else ("*", "*")
     return text.replace(MARK_START, start).replace(MARK_END, end)
 
 

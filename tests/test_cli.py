@@ -40,6 +40,10 @@ def test_search_and_show(corpus_index: tuple[Path, Any], capsys: pytest.CaptureF
     assert "Eksempelkorpus" in out and "Kontakt:" in out and "side" in out
     assert main(["search", "bostedsløse", "--index", root]) == 0
     assert "Eksempelkorpus" in capsys.readouterr().out
+    assert main(["search", "velferdsteknologi", "--index", root]) == 0
+    out = capsys.readouterr().out
+    assert "*velferdsteknologi*" in out.lower()  # the match marked, and not with the quotes the texts use
+    assert "««" not in out and "»»" not in out
 
 
 def test_errors_become_messages(tmp_path: Path, capsys: pytest.CaptureFixture[str],
