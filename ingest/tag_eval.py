@@ -39,7 +39,7 @@ from ingest.pipeline import discover
 from ingest.records import Application
 from ingest.register import Register
 from ingest.tagging import Tagger, models_for
-from ingest.taxonomy import load_taxonomy
+from ingest.taxonomy import Taxonomy, load_taxonomy
 
 DEFAULT_FOLDS = 5
 
@@ -191,9 +191,8 @@ class _Run:
     thresholds: tuple[float, ...]
 
 
-def _cross_validate(apps: Sequence[Application], gold: TrainingSet, folds: int, seed: int,
+def _cross_validate(apps: Sequence[Application], gold: TrainingSet, folds: int, seed: int, tax: Taxonomy,
                     progress: Callable[[str], None] | None) -> _Run:
-    tax = load_taxonomy()
     gold_examples = {(e.application, e.number): e for e in gold.examples}
     gold_answers: dict[tuple[str, int], list[LabelledPassage]] = {}
     for p in gold.passages:
@@ -257,7 +256,7 @@ def evaluate(corpus_dir: Path, folds: int = DEFAULT_FOLDS, gold: TrainingSet | N
     apps = [a for a in apps if a.file in gold_files]
     if len(apps) < folds:
         raise ConfigurationError(f"For få søknader med fasit ({len(apps)}) til {folds} fold.")
-    runs = [_cross_validate(apps, gold, folds, seed, progress) for seed in range(repeats)]
+    runs = [_cross_validate(apps, gold, folds, seed, tax, progress) for seed in range(repeats)]
     crit, sectors = tax.ids("criterion"), tax.ids("sector")
     first = runs[0]
     deals = []

@@ -551,15 +551,13 @@ def chosen_sectors(scored: Sequence[Scored], threshold: float) -> list[Scored]:
 def pick_threshold(pairs: Sequence[tuple[Sequence[str], Sequence[Scored]]], default: float = THRESHOLD) -> float:
     """The grid threshold whose sector choice has the best micro-F1 over (gold labels, scores) pairs; of equal
     ones, the nearest to `default`."""
-    def micro_f1(threshold: float) -> float:
-        tp = fp = fn = 0
-        for gold, scored in pairs:
-            got = {s.label for s in chosen_sectors(scored, threshold)}
-            want = set(gold)
-            tp, fp, fn = tp + len(got & want), fp + len(got - want), fn + len(want - got)
-        return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    from ingest.tag_eval import score  # the evaluation's own scoring (imported here: tag_eval imports this module)
 
-    return max(THRESHOLD_GRID, key=lambda t: (round(micro_f1(t), 4), -abs(t - default)))
+    def micro_f1(threshold: float) -> float:
+        chosen = [(gold, [s.label for s in chosen_sectors(scored, threshold)]) for gold, scored in pairs]
+        return score("sector", (), chosen).micro_f1
+
+    return max(THRESHOLD_GRID, key=lambda t: (micro_f1(t), -abs(t - default)))
 
 
 def learned_sector_threshold(labels: Sequence[str], rows: Sequence[tuple[list[str], tuple[str, ...]]],
