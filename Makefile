@@ -48,9 +48,12 @@ test: install-dev
 	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 	$(PY) -m pytest -q
 
-# Render the sample corpus PDFs, manifest and gold labels from corpus/sources (the PDFs are committed).
+# Render the sample corpus PDFs, manifest and gold labels from corpus/sources and its supplement (the PDFs
+# are committed), then the sentence vectors shipped with them (corpus/embeddings).
 corpus: install-dev
 	$(PY) -m corpus.render
+	$(PY) -m corpus.render --root corpus/supplement
+	$(PY) -m corpus.embed
 
 bench: install-dev
 	$(PY) bench/run.py

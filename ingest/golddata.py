@@ -23,6 +23,9 @@ from ingest.records import InnovationExample, Passage
 # The sample corpus beside the package (a checkout or an editable install): its gold trains the model
 # that also tags real PDFs elsewhere.
 DEFAULT_GOLD_DIR = Path(__file__).resolve().parents[1] / "corpus" / "gold"
+# A corpus may hold a supplement: labelled applications beyond the archive's shape, a corpus of its own
+# (sources, PDFs, manifest, gold) in this subfolder, not indexed with the corpus but learnt from and evaluated.
+SUPPLEMENT = "supplement"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -108,20 +111,37 @@ def _read(path: Path) -> list[dict[str, str]]:
         raise ConfigurationError(f"Fant ikke fasitfilen {path}.") from exc
 
 
-def load_gold(gold_dir: Path = DEFAULT_GOLD_DIR) -> TrainingSet:
-    """The gold labels as a training set; an example's text is its title and answers, in order."""
+def supplement_gold_dir(gold_dir: Path) -> Path:
+    """Where the supplement of the corpus holding `gold_dir` keeps its gold (`corpus/supplement/gold`)."""
+    return gold_dir.parent / SUPPLEMENT / "gold"
+
+
+def load_gold(gold_dir: Path = DEFAULT_GOLD_DIR, supplement: bool = True) -> TrainingSet:
+    """The gold labels as a training set; an example's text is its title and answers, in order. With
+    `supplement`, the labels of the corpus' supplement too (if it has one), keyed by their path from the
+    corpus (`supplement/pdf/2017/x.pdf`)."""
+    training = _load_gold_tables(gold_dir, "")
+    extra = supplement_gold_dir(gold_dir)
+    if supplement and (extra / "examples.csv").exists():
+        more = _load_gold_tables(extra, SUPPLEMENT + "/")
+        training = TrainingSet(training.examples + more.examples, training.passages + more.passages,
+                               training.sources + more.sources)
+    return training
+
+
+def _load_gold_tables(gold_dir: Path, prefix: str) -> TrainingSet:
     answers = _read(gold_dir / "answers.csv")
     rows = _read(gold_dir / "examples.csv")
     by_example: dict[tuple[str, int], list[str]] = {}
     passages = []
     for r in answers:
-        key = (r["file"], int(r["example"]))
+        key = (prefix + r["file"], int(r["example"]))
         by_example.setdefault(key, []).append(r["text"])
-        passages.append(LabelledPassage(r["file"], key[1], r["question"], r["text"], _split(r["criteria"])))
+        passages.append(LabelledPassage(key[0], key[1], r["question"], r["text"], _split(r["criteria"])))
     examples = []
     for r in rows:
-        key = (r["file"], int(r["example"]))
-        examples.append(LabelledExample(r["file"], key[1], r["title"], "\n\n".join(by_example.get(key, [])),
+        key = (prefix + r["file"], int(r["example"]))
+        examples.append(LabelledExample(key[0], key[1], r["title"], "\n\n".join(by_example.get(key, [])),
                                         _split(r["sectors"]), r.get("phase", "")))
     return TrainingSet(tuple(examples), tuple(passages), (str(gold_dir),))
 

@@ -64,10 +64,15 @@ class IngestReport:
 
 
 def discover(corpus_dir: Path) -> list[Path]:
-    """Every PDF below the corpus folder (by name, any case), in a stable order; hidden folders skipped."""
+    """Every PDF below the corpus folder (by name, any case), in a stable order. Hidden folders are skipped, and
+    so are corpora of their own inside it: a subfolder with its own manifest.csv (the sample corpus keeps its
+    supplement of labelled applications, beyond the archive's shape, in `corpus/supplement/`)."""
+    nested = {m.parent for m in corpus_dir.rglob("manifest.csv") if m.parent != corpus_dir}
     return sorted(
         p for p in corpus_dir.rglob("*")
-        if p.is_file() and p.suffix.lower() == ".pdf" and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
+        if p.is_file() and p.suffix.lower() == ".pdf"
+        and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
+        and not nested.intersection(p.parents)
     )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -31,8 +31,8 @@ from ingest.curation import curated_labels, default_store_path
 from ingest.enrich import enrich
 from ingest.errors import ConfigurationError, FileProblemError
 from ingest.extract import ExtractLimits, extract, sha256_file
-from ingest.golddata import (DEFAULT_GOLD_DIR, LabelledPassage, TrainingSet, align, curated_training, load_gold,
-                             training_key)
+from ingest.golddata import (DEFAULT_GOLD_DIR, SUPPLEMENT, LabelledPassage, TrainingSet, align, curated_training,
+                             load_gold, training_key)
 from ingest.manifest import load_manifest
 from ingest.parse import parse
 from ingest.pipeline import discover
@@ -89,6 +89,22 @@ class Deal:
 
 
 @dataclass(frozen=True)
+class Part:
+    """The headline figures of the first deal on one part of the corpus: the archive-shaped sample or its
+    supplement of labelled applications (`corpus/supplement/`)."""
+
+    name: str
+    applications: int
+    examples: int
+    free_passages: int
+    sector_micro_f1: float
+    sector_macro_f1: float
+    criterion_free_micro_f1: float
+    criterion_all_micro_f1: float
+    phase_accuracy: float
+
+
+@dataclass(frozen=True)
 class TagEvaluation:
     """The result of one cross-validation run."""
 
@@ -103,7 +119,9 @@ class TagEvaluation:
     phase: Scores
     phase_accuracy: float
     sector_thresholds: tuple[float, ...]  # per fold, as learnt from that fold's training labels
+    fold_settings: tuple[dict[str, float], ...]  # per fold: everything training learnt (`tagging.Settings`)
     deals: tuple[Deal, ...]  # the first is the one reported above; more with --repeats
+    parts: tuple[Part, ...]  # the first deal on the sample and on its supplement, when there is one
     seconds: float
 
     def to_json(self) -> str:
@@ -189,6 +207,17 @@ class _Run:
     every: Pairs
     unaligned: int
     thresholds: tuple[float, ...]
+    settings: tuple[dict[str, float], ...]
+    files: dict[str, list[str]]  # per kind of pairs above, the application file of each pair
+
+    def part(self, name: str, keep: Callable[[str], bool]) -> Part:
+        def only(kind: str) -> Pairs:
+            return [p for p, f in zip(getattr(self, kind), self.files[kind]) if keep(f)]
+
+        sector = score("sector", (), only("sector"))
+        return Part(name, len({f for f in self.files["sector"] if keep(f)}), sector.items, len(only("free")),
+                    sector.micro_f1, sector.macro_f1, score("free", (), only("free")).micro_f1,
+                    score("all", (), only("every")).micro_f1, _accuracy(only("phase")))
 
 
 def _cross_validate(apps: Sequence[Application], gold: TrainingSet, folds: int, seed: int, tax: Taxonomy,
@@ -204,12 +233,15 @@ def _cross_validate(apps: Sequence[Application], gold: TrainingSet, folds: int, 
     every: Pairs = []
     unaligned = 0
     thresholds: list[float] = []
+    settings: list[dict[str, float]] = []
+    files: dict[str, list[str]] = {"sector": [], "phase": [], "free": [], "every": []}
     for n, (test, training) in enumerate(cv_splits(gold, [a.file for a in apps], folds, seed), 1):
         if progress:
             deal = f" (deling {seed + 1})" if seed else ""
             progress(f"Fold {n} av {folds}{deal}: trener på {len(apps) - len(test)} søknader, tester på {len(test)}")
         models = models_for(training, None, tax)
         thresholds.append(models.sector_threshold)
+        settings.append(asdict(models.settings))
         tagger = Tagger(models, tax)
         for app in (a for a in apps if a.file in test):
             for ex in tagger(app).examples:
@@ -218,6 +250,8 @@ def _cross_validate(apps: Sequence[Application], gold: TrainingSet, folds: int, 
                     continue
                 sector.append((g.sectors, ex.labels("sector")))
                 phase.append(((g.phase,) if g.phase else (), ex.labels("phase")))
+                files["sector"].append(app.file)
+                files["phase"].append(app.file)
                 aligned = align(gold_answers.get((app.file, ex.number), []), ex.passages)
                 unaligned += sum(1 for _, ps in aligned if not ps)
                 for passage in ex.passages:
@@ -226,9 +260,11 @@ def _cross_validate(apps: Sequence[Application], gold: TrainingSet, folds: int, 
                         continue  # text no gold answer holds (a 2015 summary): nothing to score against
                     wanted = tuple(sorted({c for g in answers for c in g.criteria}))
                     every.append((wanted, passage.criteria))
+                    files["every"].append(app.file)
                     if any(g.free_form for g in answers):
                         free.append((wanted, passage.criteria))
-    return _Run(sector, phase, free, every, unaligned, tuple(thresholds))
+                        files["free"].append(app.file)
+    return _Run(sector, phase, free, every, unaligned, tuple(thresholds), tuple(settings), files)
 
 
 def _accuracy(pairs: Pairs) -> float:
@@ -252,6 +288,11 @@ def evaluate(corpus_dir: Path, folds: int = DEFAULT_FOLDS, gold: TrainingSet | N
         gold = load_gold(gold_dir)
     tax = load_taxonomy()
     apps, skipped = read_corpus(corpus_dir)
+    supplement = corpus_dir / SUPPLEMENT
+    if (supplement / "manifest.csv").exists():  # a corpus of its own, keyed from this one (golddata.load_gold)
+        more, more_skipped = read_corpus(supplement)
+        apps += [replace(a, file=f"{SUPPLEMENT}/{a.file}") for a in more]
+        skipped += [f"{SUPPLEMENT}/{s}" for s in more_skipped]
     gold_files = {e.application for e in gold.examples}
     apps = [a for a in apps if a.file in gold_files]
     if len(apps) < folds:
@@ -271,7 +312,10 @@ def evaluate(corpus_dir: Path, folds: int = DEFAULT_FOLDS, gold: TrainingSet | N
         criterion_free=score("criterion (free-form passages)", crit, first.free),
         criterion_all=score("criterion (all passages)", crit, first.every),
         phase=score("phase", tax.ids("phase"), first.phase), phase_accuracy=_accuracy(first.phase),
-        sector_thresholds=first.thresholds, deals=tuple(deals),
+        sector_thresholds=first.thresholds, fold_settings=first.settings, deals=tuple(deals),
+        parts=tuple(first.part(name, keep) for name, keep in (
+            ("utvalget", lambda f: not f.startswith(SUPPLEMENT + "/")),
+            ("tillegget", lambda f: f.startswith(SUPPLEMENT + "/"))) if any(keep(f) for f in first.files["sector"])),
         seconds=round(time.perf_counter() - started, 1),
     )
 

@@ -1,15 +1,19 @@
 """Tag stage: sectors, jury criteria and phase on every innovation example, each with the sentences behind it.
 
-Two signals meet in one confidence per label:
+Three signals meet in one confidence per label:
 - rules: the taxonomy's seed terms (`data/taxonomy.toml`) matched on lemmas and compound parts, so
   «heimetenesta», «hjemmetjenesten» and «hjemmetjenestens» all meet the term «hjemmetjeneste»;
 - a trained classifier per kind: spaCy `textcat_multilabel` (phase: `textcat`) over a bag of lemmas
   plus the rule hits as features, trained on the sample corpus' gold labels and any extra labels
   (curators'), cached beside the index by a hash of its training data, with fixed seeds: the same
-  corpus always gives the same tags.
+  corpus always gives the same tags;
+- for sectors and criteria, a logistic regression over sentence embeddings (`ingest/embedding.py`,
+  multilingual-e5-small), which knows words the ~190 labelled examples never used.
 
-A sector is tagged from a threshold the training learns by cross-validation inside its own labels; the best
-sector is kept below it (from MIN_SECTOR), so every example says what part of the municipality it serves.
+The sector threshold, the criterion threshold, the embedding model's share and its penalty are learnt
+at training, by cross-validation inside the training labels (grouped by application; never a test
+label). The best sector is kept below the threshold (from MIN_SECTOR), so every example says what part
+of the municipality it serves.
 
 Criteria are tagged per passage: an answer to a form question gets the criterion the question asks
 about (source «skjema»); free text is classified window by window (three sentences), since a parsed
@@ -20,6 +24,7 @@ its seed terms or, when none do, the sentences the classifier rates highest for 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import random
@@ -28,23 +33,27 @@ import shutil
 import tempfile
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
+from ingest.embedding import MODEL_ID as EMBEDDING_MODEL
+from ingest.embedding import Embedder, default_embedder
 from ingest.errors import ConfigurationError
 from ingest.golddata import DEFAULT_GOLD_DIR, TrainingSet, load_gold
 from ingest.lexicon import lemma
+from ingest.linear import LinearModel
 from ingest.parse import QUESTION_CRITERION_2015, QUESTIONS_2016
 from ingest.records import Application, InnovationExample, Passage, Tag
 from ingest.taxonomy import Taxonomy, load_taxonomy
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
     from spacy.language import Language
     from spacy.tokens import Doc
     from thinc.api import Model
 
-MODEL_VERSION = "3"  # bump when features or training change: part of the model's cache key
+MODEL_VERSION = "4"  # bump when features or training change: part of the model's cache key
 SEED = 20240901
 EPOCHS = 16
 BATCH = 16
@@ -70,17 +79,24 @@ THRESHOLD = 0.4  # a sector is tagged from this combined confidence up, unless t
 THRESHOLD_GRID = tuple(x / 100 for x in range(20, 61, 5))
 INNER_FOLDS = 3
 MIN_TUNING_APPLICATIONS = 12
-# A free-text passage gets a criterion from this confidence up: lower than for sectors, because a window of
-# three sentences says less than a whole example (chosen on form answers classified blind and on pairs of
-# them joined into one paragraph, never on the free-form passages the evaluation reports).
+# A free-text passage gets a criterion from this confidence up, unless training learns a better one (the same
+# inner cross-validation, scored on the training labels' free-form answers): lower than for sectors, because
+# a window of three sentences says less than a whole example.
 CRITERION_THRESHOLD = 0.35
+CRITERION_THRESHOLD_GRID = tuple(x / 100 for x in range(20, 51, 5))
+MIN_TUNING_FREE_ANSWERS = 20  # fewer free-form answers in the training labels keep CRITERION_THRESHOLD
+# The embedding model's share of a confidence (the rest: classifier and rules as combined before), and its L2
+# penalty: both learnt by the inner cross-validation from these grids; too few labels keep the first values.
+VECTOR_SHARE_GRID = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)
+VECTOR_L2_GRID = (3.0, 10.0, 30.0, 100.0)
+VECTOR_KINDS = ("sector", "criterion")
 CRITERION_FLOOR = 0.2  # a criterion no passage reached is given to its best passage from here (as MIN_SECTOR)
 MIN_SECTOR = 0.2  # the best sector is kept below THRESHOLD, from this confidence up
 RULE_HALF = {"sector": 4.0, "criterion": 2.0, "phase": 4.0}  # seed-term hits that give rule score 0.5
 EVIDENCE_SENTENCES = 2
 EVIDENCE_CHARS = 300
 MODELS_FOLDER = "models"
-THRESHOLD_FILE = "sector-threshold"
+SETTINGS_FILE = "settings.json"
 EMPTY_FEATURE = "#tom"
 KINDS = ("sector", "criterion", "phase")
 # The answers that say how far an innovation has come («Er løsningen tatt i bruk?», 2015's «gjennomføring»):
@@ -390,21 +406,68 @@ class TextClassifier:
 
 
 @dataclass(frozen=True)
+class Settings:
+    """What training learnt by cross-validation inside its own labels (see `learn_settings`)."""
+
+    sector_threshold: float = THRESHOLD
+    criterion_threshold: float = CRITERION_THRESHOLD
+    sector_share: float = VECTOR_SHARE_GRID[0]  # the embedding model's share of a sector's confidence
+    criterion_share: float = VECTOR_SHARE_GRID[0]
+    sector_l2: float = VECTOR_L2_GRID[0]
+    criterion_l2: float = VECTOR_L2_GRID[0]
+
+    def share(self, kind: str) -> float:
+        return {"sector": self.sector_share, "criterion": self.criterion_share}.get(kind, 0.0)
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p for p in text.split("\n\n") if p.strip()]
+
+
+def example_vectors(embedder: "Embedder", titles: Sequence[str], bodies: Sequence[Sequence[str]]) -> "np.ndarray":
+    """Per example: the unit mean of its paragraphs' vectors, then its title's vector. A mean of paragraphs, not
+    one vector of the whole text: the model reads 512 tokens at a time, and an example is longer."""
+    import numpy as np
+
+    flat = [*titles, *(p for body in bodies for p in body)]
+    vecs = embedder.vectors(flat)
+    out = np.zeros((len(titles), 2 * vecs.shape[1] if len(vecs) else 0), dtype=np.float32)
+    at = len(titles)
+    for i, body in enumerate(bodies):
+        mean = vecs[at:at + len(body)].mean(axis=0) if body else np.zeros(vecs.shape[1], dtype=np.float32)
+        at += len(body)
+        norm = float(np.linalg.norm(mean))
+        out[i] = np.concatenate([mean / norm if norm else mean, vecs[i]])
+    return out
+
+
+@dataclass(frozen=True)
 class TagModels:
-    """The three trained classifiers and the hash of what they learnt from."""
+    """The trained classifiers, the embedding models, what training learnt, and the hash of what they learnt from."""
 
     key: str
     sector: TextClassifier
     criterion: TextClassifier
     phase: TextClassifier
-    sector_threshold: float = THRESHOLD
+    settings: Settings = Settings()
+    sector_vectors: LinearModel | None = None
+    criterion_vectors: LinearModel | None = None
+
+    @property
+    def sector_threshold(self) -> float:
+        return self.settings.sector_threshold
+
+    def vectors(self, kind: str) -> LinearModel | None:
+        return {"sector": self.sector_vectors, "criterion": self.criterion_vectors}.get(kind)
 
     @classmethod
-    def train(cls, training: TrainingSet, taxonomy: Taxonomy | None = None) -> "TagModels":
+    def train(cls, training: TrainingSet, taxonomy: Taxonomy | None = None,
+              embedder: "Embedder | None" = None) -> "TagModels":
         """Train on a training set: examples for sectors and phase, the examples' answers for criteria."""
         tax = taxonomy or load_taxonomy()
         if not training.examples:
             raise ConfigurationError("Det finnes ingen merkede eksempler å lære av.")
+        emb = embedder or default_embedder()
         rules = Rules(tax)
         titles = analyse([e.title for e in training.examples])
         bodies = analyse_paragraphs([e.text for e in training.examples])
@@ -420,17 +483,30 @@ class TagModels:
                                    (e.phase,)))
         # the applications' «why us» answers speak for the whole application, not for one example's text
         answers = [p for p in training.passages if p.example > 0 and p.text.strip()]
+        analysed_answers = analyse_paragraphs([p.text for p in answers])
         criterion_rows = [
             (classifier_features(a.all_lemmas, rules.hits_in(a.sentences, "criterion")), p.criteria)
-            for p, a in zip(answers, analyse_paragraphs([p.text for p in answers]))
+            for p, a in zip(answers, analysed_answers)
         ]
+        sector_x = example_vectors(emb, [e.title for e in training.examples],
+                                   [paragraphs(e.text) for e in training.examples])
+        criterion_x = emb.vectors([p.text for p in answers])
+        settings = learn_settings(
+            tax, rules,
+            SectorData(sector_rows, sector_hits, sector_x, [e.application for e in training.examples]),
+            CriterionData(criterion_rows, criterion_x, [p.application for p in answers],
+                          [p.free_form for p in answers], analysed_answers))
+        sectors, criteria = tax.ids("sector"), tax.ids("criterion")
         return cls(
             model_key(training, tax),
-            TextClassifier.train(tax.ids("sector"), sector_rows, ngrams=NGRAMS["sector"]),
-            TextClassifier.train(tax.ids("criterion"), criterion_rows, ngrams=NGRAMS["criterion"]),
+            TextClassifier.train(sectors, sector_rows, ngrams=NGRAMS["sector"]),
+            TextClassifier.train(criteria, criterion_rows, ngrams=NGRAMS["criterion"]),
             TextClassifier.train(tax.ids("phase"), balanced(phase_rows), exclusive=True, ngrams=NGRAMS["phase"]),
-            learned_sector_threshold(tax.ids("sector"), sector_rows, sector_hits,
-                                     [e.application for e in training.examples]),
+            settings,
+            LinearModel.fit(sectors, sector_x, [r[1] for r in sector_rows], settings.sector_l2)
+            if settings.sector_share else None,
+            LinearModel.fit(criteria, criterion_x, [r[1] for r in criterion_rows], settings.criterion_l2)
+            if settings.criterion_share else None,
         )
 
     def save(self, folder: Path) -> None:
@@ -440,8 +516,12 @@ class TagModels:
         try:
             for kind in KINDS:
                 getattr(self, kind).to_disk(tmp / kind)
+            for kind in VECTOR_KINDS:
+                model = self.vectors(kind)
+                if model is not None:
+                    model.save(tmp / f"{kind}-vectors.npz")
+            (tmp / SETTINGS_FILE).write_text(json.dumps(asdict(self.settings), indent=2) + "\n", encoding="utf-8")
             (tmp / "KEY").write_text(self.key, encoding="utf-8")
-            (tmp / THRESHOLD_FILE).write_text(f"{self.sector_threshold}\n", encoding="utf-8")
             os.replace(tmp, folder)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -449,8 +529,10 @@ class TagModels:
     @classmethod
     def load(cls, folder: Path) -> "TagModels":
         key = (folder / "KEY").read_text(encoding="utf-8").strip()
-        threshold = float((folder / THRESHOLD_FILE).read_text(encoding="utf-8"))
-        return cls(key, *(TextClassifier.from_disk(folder / kind) for kind in KINDS), threshold)
+        settings = Settings(**json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8")))
+        vectors = [LinearModel.load(folder / f"{kind}-vectors.npz") if (folder / f"{kind}-vectors.npz").exists()
+                   else None for kind in VECTOR_KINDS]
+        return cls(key, *(TextClassifier.from_disk(folder / kind) for kind in KINDS), settings, *vectors)
 
 
 def _taxonomy_terms(taxonomy: Taxonomy) -> list[str]:
@@ -458,11 +540,12 @@ def _taxonomy_terms(taxonomy: Taxonomy) -> list[str]:
 
 
 def model_key(training: TrainingSet, taxonomy: Taxonomy) -> str:
-    """What a trained model depends on: training data, taxonomy (labels and seed terms), code version, spaCy.
+    """What a trained model depends on: training data, taxonomy (labels and seed terms), code version, spaCy,
+    the embedding model.
     Read from package metadata, so the key is known without importing spaCy or loading a model."""
     from importlib.metadata import version
 
-    parts = [MODEL_VERSION, version("spacy"), training.digest(), *_taxonomy_terms(taxonomy)]
+    parts = [MODEL_VERSION, version("spacy"), EMBEDDING_MODEL, training.digest(), *_taxonomy_terms(taxonomy)]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -524,8 +607,10 @@ class Scored:
     source: str
 
 
-def combine(labels: Sequence[str], probs: dict[str, float] | None, hits: Counter[str], kind: str) -> list[Scored]:
-    """Classifier probability and rule score → one confidence per label (rules alone without a model)."""
+def combine(labels: Sequence[str], probs: dict[str, float] | None, hits: Counter[str], kind: str,
+            vectors: dict[str, float] | None = None, share: float = 0.0) -> list[Scored]:
+    """Classifier probability, rule score and embedding probability → one confidence per label (rules alone
+    without a model). The embedding model has `share` of it, classifier and rules the rest."""
     out = []
     for lab in labels:
         r = rule_score(hits.get(lab, 0), kind)
@@ -535,7 +620,13 @@ def combine(labels: Sequence[str], probs: dict[str, float] | None, hits: Counter
         p = probs.get(lab, 0.0)
         w = MODEL_WEIGHT[kind]
         conf = w * p + (1 - w) * r
-        source = "modell" if w * p >= (1 - w) * r else "regel"
+        if vectors is not None and share:
+            conf = (1 - share) * conf + share * vectors.get(lab, 0.0)
+            p = (1 - share) * w * p + share * vectors.get(lab, 0.0)  # the models' part, against the rules'
+            r = (1 - share) * (1 - w) * r
+            source = "modell" if p >= r else "regel"
+        else:
+            source = "modell" if w * p >= (1 - w) * r else "regel"
         out.append(Scored(lab, round(conf, 3), source))
     return out
 
@@ -548,35 +639,156 @@ def chosen_sectors(scored: Sequence[Scored], threshold: float) -> list[Scored]:
     return chosen
 
 
+def _micro_f1(pairs: Sequence[tuple[Sequence[str], Sequence[str]]]) -> float:
+    from ingest.tag_eval import score  # the evaluation's own scoring (imported here: tag_eval imports this module)
+
+    return score("", (), pairs).micro_f1
+
+
 def pick_threshold(pairs: Sequence[tuple[Sequence[str], Sequence[Scored]]], default: float = THRESHOLD) -> float:
     """The grid threshold whose sector choice has the best micro-F1 over (gold labels, scores) pairs; of equal
     ones, the nearest to `default`."""
-    from ingest.tag_eval import score  # the evaluation's own scoring (imported here: tag_eval imports this module)
+    def f1(threshold: float) -> float:
+        return _micro_f1([(gold, [s.label for s in chosen_sectors(scored, threshold)]) for gold, scored in pairs])
 
-    def micro_f1(threshold: float) -> float:
-        chosen = [(gold, [s.label for s in chosen_sectors(scored, threshold)]) for gold, scored in pairs]
-        return score("sector", (), chosen).micro_f1
-
-    return max(THRESHOLD_GRID, key=lambda t: (micro_f1(t), -abs(t - default)))
+    return max(THRESHOLD_GRID, key=lambda t: (f1(t), -abs(t - default)))
 
 
-def learned_sector_threshold(labels: Sequence[str], rows: Sequence[tuple[list[str], tuple[str, ...]]],
-                             hits: Sequence[Counter[str]], groups: Sequence[str]) -> float:
-    """The sector threshold, from grouped cross-validation inside the training rows: a classifier trained on
-    ~150 examples is rarely confident about an example's second sector, so a threshold fixed by hand either
-    misses them or, with more labels, tags too much. Sibling examples stay in one fold, as in `eval tags`."""
+def best_windows(model: TextClassifier | None, rules: Rules, labels: Sequence[str],
+                 analysed: Sequence[Analysed]) -> list[tuple[tuple[tuple[Sentence, ...], ...], dict[str, tuple[Scored, int]]]]:
+    """Per free-text passage: its windows, and per label the best window's combined score (classifier and seed
+    terms of that window) with the window's number. Rules count per window: summed over a long passage,
+    common words («bedre», «tilbod») would add up to a criterion no part of it speaks to."""
+    all_windows = [windows(a.sentences) for a in analysed]
+    flat = [w for ws in all_windows for w in ws]
+    flat_hits = [rules.hits_in(w, "criterion") for w in flat]
+    flat_probs: list[dict[str, float] | None] = (
+        list(model.predict([classifier_features([f for s in w for f in s.all_lemmas], h)
+                            for w, h in zip(flat, flat_hits)])) if model else [None] * len(flat))
+    scored = iter(combine(labels, p, h, "criterion") for p, h in zip(flat_probs, flat_hits))
+    out = []
+    for ws in all_windows:
+        best: dict[str, tuple[Scored, int]] = {}
+        for i in range(len(ws)):
+            for sc in next(scored):
+                if sc.label not in best or sc.confidence > best[sc.label][0].confidence:
+                    best[sc.label] = (sc, i)
+        out.append((tuple(ws), best))
+    return out
+
+
+def blended(scored: Scored, vectors: dict[str, float] | None, share: float) -> Scored:
+    """A window's score with the passage's embedding probability mixed in (the same for every window)."""
+    if vectors is None or not share:
+        return scored
+    v = vectors.get(scored.label, 0.0)
+    conf = (1 - share) * scored.confidence + share * v
+    source = "modell" if scored.source == "modell" or share * v >= (1 - share) * scored.confidence else scored.source
+    return Scored(scored.label, round(conf, 3), source)
+
+
+@dataclass(frozen=True)
+class SectorData:
+    """The sector training rows as the inner cross-validation needs them."""
+
+    rows: Sequence[tuple[list[str], tuple[str, ...]]]
+    hits: Sequence[Counter[str]]
+    vectors: "np.ndarray"
+    groups: Sequence[str]
+
+
+@dataclass(frozen=True)
+class CriterionData:
+    """The criterion training rows (one per answer) as the inner cross-validation needs them."""
+
+    rows: Sequence[tuple[list[str], tuple[str, ...]]]
+    vectors: "np.ndarray"
+    groups: Sequence[str]
+    free_form: Sequence[bool]
+    analysed: Sequence[Analysed]
+
+
+def _inner_folds(groups: Sequence[str]) -> list[set[str]]:
     apps = sorted(set(groups), key=lambda g: hashlib.sha256(g.encode("utf-8")).hexdigest())
-    if len(apps) < MIN_TUNING_APPLICATIONS:
-        return THRESHOLD
-    pairs: list[tuple[Sequence[str], Sequence[Scored]]] = []
-    for fold in range(INNER_FOLDS):
-        held = set(apps[fold::INNER_FOLDS])
-        model = TextClassifier.train(labels, [r for r, g in zip(rows, groups) if g not in held], ngrams=NGRAMS["sector"])
-        tested = [i for i, g in enumerate(groups) if g in held]
-        for i, probs in zip(tested, model.predict([rows[i][0] for i in tested])):
-            scored = sorted(combine(labels, probs, hits[i], "sector"), key=lambda s: -s.confidence)
-            pairs.append((rows[i][1], scored))
-    return pick_threshold(pairs)
+    return [set(apps[f::INNER_FOLDS]) for f in range(INNER_FOLDS)]
+
+
+def _vector_probs(labels: Sequence[str], x: "np.ndarray", gold: Sequence[Sequence[str]], train: list[int],
+                  test: list[int]) -> dict[float, list[dict[str, float]]]:
+    """Per L2 on the grid: the embedding model trained on rows `train`, its probabilities for rows `test`."""
+    return {l2: LinearModel.fit(labels, x[train], [gold[i] for i in train], l2).predict(x[test])
+            for l2 in VECTOR_L2_GRID}
+
+
+def _learn_sector(labels: Sequence[str], data: SectorData) -> tuple[float, float, float]:
+    """(threshold, embedding share, L2) with the best micro-F1 over inner folds of the sector rows."""
+    # per held-out row: gold, (classifier probabilities, rule hits), embedding probabilities per L2
+    held: list[tuple[tuple[str, ...], dict[str, float], Counter[str], dict[float, dict[str, float]]]] = []
+    gold = [r[1] for r in data.rows]
+    for fold in _inner_folds(data.groups):
+        train = [i for i, g in enumerate(data.groups) if g not in fold]
+        test = [i for i, g in enumerate(data.groups) if g in fold]
+        model = TextClassifier.train(labels, [data.rows[i] for i in train], ngrams=NGRAMS["sector"])
+        vec = _vector_probs(labels, data.vectors, gold, train, test)
+        for k, (i, probs) in enumerate(zip(test, model.predict([data.rows[i][0] for i in test]))):
+            held.append((gold[i], probs, data.hits[i], {l2: v[k] for l2, v in vec.items()}))
+    best: tuple[tuple[float, ...], tuple[float, float, float]] | None = None
+    for share in VECTOR_SHARE_GRID:
+        for l2 in (VECTOR_L2_GRID if share else VECTOR_L2_GRID[:1]):
+            pairs = [(g, sorted(combine(labels, p, h, "sector", v[l2], share), key=lambda s: -s.confidence))
+                     for g, p, h, v in held]
+            t = pick_threshold(pairs)
+            f1 = _micro_f1([(g, [s.label for s in chosen_sectors(sc, t)]) for g, sc in pairs])
+            rank = (f1, -share, -l2)  # of equal ones: the simpler mix
+            if best is None or rank > best[0]:
+                best = (rank, (t, share, l2))
+    assert best is not None
+    return best[1]
+
+
+def _learn_criterion(labels: Sequence[str], rules: Rules, data: CriterionData) -> tuple[float, float, float]:
+    """(threshold, embedding share, L2) with the best micro-F1 on the free-form answers of inner folds: the
+    threshold only ever decides free text (form answers carry their question's criterion)."""
+    held: list[tuple[tuple[str, ...], dict[str, Scored], dict[float, dict[str, float]]]] = []
+    gold = [r[1] for r in data.rows]
+    for fold in _inner_folds(data.groups):
+        train = [i for i, g in enumerate(data.groups) if g not in fold]
+        test = [i for i, g in enumerate(data.groups) if g in fold and data.free_form[i] and data.analysed[i].sentences]
+        if not test:
+            continue
+        model = TextClassifier.train(labels, [data.rows[i] for i in train], ngrams=NGRAMS["criterion"])
+        vec = _vector_probs(labels, data.vectors, gold, train, test)
+        calls = best_windows(model, rules, labels, [data.analysed[i] for i in test])
+        for k, (i, (_, best)) in enumerate(zip(test, calls)):
+            held.append((gold[i], {lab: sc for lab, (sc, _) in best.items()}, {l2: v[k] for l2, v in vec.items()}))
+    choice: tuple[tuple[float, ...], tuple[float, float, float]] | None = None
+    for share in VECTOR_SHARE_GRID:
+        for l2 in (VECTOR_L2_GRID if share else VECTOR_L2_GRID[:1]):
+            confs = [(g, [blended(sc, v[l2], share) for sc in scs.values()]) for g, scs, v in held]
+            for t in CRITERION_THRESHOLD_GRID:
+                f1 = _micro_f1([(g, [s.label for s in scs if s.confidence >= t]) for g, scs in confs])
+                rank = (f1, -share, -l2, -abs(t - CRITERION_THRESHOLD))
+                if choice is None or rank > choice[0]:
+                    choice = (rank, (t, share, l2))
+    assert choice is not None
+    return choice[1]
+
+
+def learn_settings(taxonomy: Taxonomy, rules: Rules, sectors: SectorData, criteria: CriterionData) -> Settings:
+    """Thresholds, embedding shares and penalties from grouped cross-validation inside the training labels: a
+    classifier trained on ~150 examples is rarely confident about an example's second sector, and how much the
+    embedding model should count is a question of data, not of taste. Sibling examples stay in one fold, as in
+    `eval tags`. Too few labelled applications (or free-form answers) keep the defaults."""
+    settings = Settings()
+    if len(set(sectors.groups)) >= MIN_TUNING_APPLICATIONS:
+        t, share, l2 = _learn_sector(taxonomy.ids("sector"), sectors)
+        settings = replace(settings, sector_threshold=t, sector_share=share, sector_l2=l2)
+    free_apps = {g for g, f in zip(criteria.groups, criteria.free_form) if f}
+    if (len(set(criteria.groups)) >= MIN_TUNING_APPLICATIONS and sum(criteria.free_form) >= MIN_TUNING_FREE_ANSWERS
+            and len(free_apps) >= INNER_FOLDS):
+        t, share, l2 = _learn_criterion(taxonomy.ids("criterion"), rules, criteria)
+        settings = replace(settings, criterion_threshold=t, criterion_share=share, criterion_l2=l2)
+    return settings
 
 
 @dataclass(frozen=True)
@@ -591,25 +803,34 @@ class _PassageCall:
 class Tagger:
     """Tags applications: create it once per batch (the models load once), call it per application."""
 
-    def __init__(self, models: TagModels | None, taxonomy: Taxonomy | None = None) -> None:
+    def __init__(self, models: TagModels | None, taxonomy: Taxonomy | None = None,
+                 embedder: Embedder | None = None) -> None:
         self.models = models
         self.taxonomy = taxonomy or load_taxonomy()
         self.rules = Rules(self.taxonomy)
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = default_embedder()
+        return self._embedder
 
     @classmethod
     def for_index(cls, index_root: Path, extra: TrainingSet | None = None,
-                  gold_dir: Path = DEFAULT_GOLD_DIR) -> "Tagger":
+                  gold_dir: Path = DEFAULT_GOLD_DIR, embedder: Embedder | None = None) -> "Tagger":
         """The tagger an ingest uses: trained on the gold labels plus `extra` (e.g. curators' labels),
         cached under `<index_root>/models/`. Without gold labels (an installation without the sample
         corpus) and without extra labels only the rules tag."""
-        return cls.for_training(default_training(extra, gold_dir), index_root)
+        return cls.for_training(default_training(extra, gold_dir), index_root, embedder=embedder)
 
     @classmethod
-    def for_training(cls, training: TrainingSet, index_root: Path, taxonomy: Taxonomy | None = None) -> "Tagger":
+    def for_training(cls, training: TrainingSet, index_root: Path, taxonomy: Taxonomy | None = None,
+                     embedder: Embedder | None = None) -> "Tagger":
         """The tagger for a training set, its models cached under `<index_root>/models/` (rules alone without labels)."""
         tax = taxonomy or load_taxonomy()
         models = models_for(training, index_root / MODELS_FOLDER, tax) if training.examples else None
-        return cls(models, tax)
+        return cls(models, tax, embedder)
 
     def __call__(self, app: Application) -> Application:
         return replace(app, examples=self.tag_examples(app.examples))
@@ -621,25 +842,36 @@ class Tagger:
             texts.append(ex.title)
             texts.extend(p.text for p in ex.passages)
         analysed = iter(analyse(texts))
+        sector_vectors = self._sector_vectors(examples)
         out = []
-        for ex in examples:
+        for i, ex in enumerate(examples):
             title = next(analysed)
             passages = [next(analysed) for _ in ex.passages]
-            out.append(self._tag(ex, title, passages))
+            out.append(self._tag(ex, title, passages, sector_vectors[i] if sector_vectors else None))
         return tuple(out)
+
+    def _sector_vectors(self, examples: Sequence[InnovationExample]) -> list[dict[str, float]] | None:
+        """The embedding model's sector probabilities per example (None when the models have no such model)."""
+        model = self.models.sector_vectors if self.models else None
+        if model is None or not examples:
+            return None
+        x = example_vectors(self.embedder, [ex.title for ex in examples],
+                            [[q for p in ex.passages for q in paragraphs(p.text)] for ex in examples])
+        return model.predict(x)
 
     def tag_example(self, ex: InnovationExample) -> InnovationExample:
         return self.tag_examples([ex])[0]
 
     # -- per example ---------------------------------------------------------------------------------
 
-    def _tag(self, ex: InnovationExample, title: Analysed, passages: list[Analysed]) -> InnovationExample:
+    def _tag(self, ex: InnovationExample, title: Analysed, passages: list[Analysed],
+             sector_vectors: dict[str, float] | None = None) -> InnovationExample:
         sentences = [s for a in (title, *passages) for s in a.sentences]
         lemmas = example_lemmas(title, passages)
         new_passages, criterion_tags = self._criteria(ex.passages, passages)
         staged = [a for p, a in zip(ex.passages, passages) if p.question in PHASE_QUESTIONS] or passages
         stage = [s for a in staged for s in a.sentences]
-        tags = [*self._sectors(sentences, lemmas), *criterion_tags,
+        tags = [*self._sectors(sentences, lemmas, sector_vectors), *criterion_tags,
                 *self._phase(stage, [f for s in stage for f in s.all_lemmas])]
         return replace(ex, passages=new_passages, tags=tuple(tags))
 
@@ -656,14 +888,17 @@ class Tagger:
             ranked = list(range(len(sentences)))
         return tuple(sentences[i].text for i in sorted(ranked[:EVIDENCE_SENTENCES]))
 
-    def _example_scores(self, kind: str, sentences: Sequence[Sentence], lemmas: list[str]) -> list[Scored]:
+    def _example_scores(self, kind: str, sentences: Sequence[Sentence], lemmas: list[str],
+                        vectors: dict[str, float] | None = None) -> list[Scored]:
         model = getattr(self.models, kind) if self.models else None
         hits = self.rules.hits_in(sentences, kind)
         probs = model.predict([classifier_features(lemmas, hits)])[0] if model else None
-        return sorted(combine(self.taxonomy.ids(kind), probs, hits, kind), key=lambda s: -s.confidence)
+        share = self.models.settings.share(kind) if self.models else 0.0
+        return sorted(combine(self.taxonomy.ids(kind), probs, hits, kind, vectors, share), key=lambda s: -s.confidence)
 
-    def _sectors(self, sentences: Sequence[Sentence], lemmas: list[str]) -> list[Tag]:
-        scored = self._example_scores("sector", sentences, lemmas)
+    def _sectors(self, sentences: Sequence[Sentence], lemmas: list[str],
+                 vectors: dict[str, float] | None = None) -> list[Tag]:
+        scored = self._example_scores("sector", sentences, lemmas, vectors)
         chosen = chosen_sectors(scored, self.models.sector_threshold if self.models else THRESHOLD)
         model = self.models.sector if self.models else None
         return [Tag("sector", s.label, s.confidence, s.source, self._evidence(s.label, "sector", sentences, model))
@@ -678,28 +913,20 @@ class Tagger:
         return [Tag("phase", best.label, best.confidence, best.source,
                     self._evidence(best.label, "phase", sentences, model))]
 
-    def _classify_passages(self, analysed: Sequence[Analysed]) -> list[_PassageCall]:
-        """Criteria of free-text passages: each window of sentences scored (classifier and seed terms of that
-        window), a label's best window counts. Rules count per window too: summed over a long passage,
-        common words («bedre», «tilbod») would add up to a criterion no part of it speaks to."""
+    def _classify_passages(self, analysed: Sequence[Analysed], texts: Sequence[str]) -> list[_PassageCall]:
+        """Criteria of free-text passages: each window of sentences scored (`best_windows`), a label's best
+        window counts, with the embedding model's view of the whole passage mixed in."""
         labels = self.taxonomy.ids("criterion")
         model = self.models.criterion if self.models else None
-        all_windows = [windows(a.sentences) for a in analysed]
-        flat = [w for ws in all_windows for w in ws]
-        flat_hits = [self.rules.hits_in(w, "criterion") for w in flat]
-        flat_probs: list[dict[str, float] | None] = (
-            list(model.predict([classifier_features([f for s in w for f in s.all_lemmas], h)
-                                for w, h in zip(flat, flat_hits)])) if model else [None] * len(flat))
-        scored = iter(combine(labels, p, h, "criterion") for p, h in zip(flat_probs, flat_hits))
+        vec_model = self.models.criterion_vectors if self.models else None
+        share = self.models.settings.criterion_share if self.models else 0.0
+        vec_probs: list[dict[str, float] | None] = (
+            list(vec_model.predict(self.embedder.vectors(texts))) if vec_model is not None and texts
+            else [None] * len(texts))
         calls = []
-        for ws in all_windows:
-            best: dict[str, Scored] = {}
-            best_window: dict[str, int] = {}
-            for i in range(len(ws)):
-                for sc in next(scored):
-                    if sc.label not in best or sc.confidence > best[sc.label].confidence:
-                        best[sc.label], best_window[sc.label] = sc, i
-            calls.append(_PassageCall(tuple(best[lab] for lab in labels if lab in best), tuple(ws), best_window))
+        for (ws, best), vec in zip(best_windows(model, self.rules, labels, analysed), vec_probs):
+            calls.append(_PassageCall(tuple(blended(best[lab][0], vec, share) for lab in labels if lab in best),
+                                      ws, {lab: i for lab, (_, i) in best.items()}))
         return calls
 
     @staticmethod
@@ -726,7 +953,7 @@ class Tagger:
         """Criteria per passage (the form's question, else classified), then per example with evidence."""
         labels = self.taxonomy.ids("criterion")
         free = [i for i, p in enumerate(passages) if p.question not in FORM_CRITERIA and analysed[i].sentences]
-        calls = dict(zip(free, self._classify_passages([analysed[i] for i in free])))
+        calls = dict(zip(free, self._classify_passages([analysed[i] for i in free], [passages[i].text for i in free])))
         best: dict[str, tuple[float, str, tuple[Sentence, ...]]] = {}
         out = list(passages)
         for i, p in enumerate(passages):
@@ -739,7 +966,8 @@ class Tagger:
             call = calls.get(i)
             if call is None:
                 continue
-            chosen = [s for s in call.scored if s.confidence >= CRITERION_THRESHOLD]
+            threshold = self.models.settings.criterion_threshold if self.models else CRITERION_THRESHOLD
+            chosen = [s for s in call.scored if s.confidence >= threshold]
             out[i] = replace(p, criteria=tuple(s.label for s in chosen))
             for s in chosen:
                 if s.label not in best or (best[s.label][1] != "skjema" and best[s.label][0] < s.confidence):

@@ -343,7 +343,19 @@ def cmd_eval_tags(args: argparse.Namespace) -> int:
         print(format_scores(scores, lambda lab, k=kind: f"{taxonomy.name(k, lab)} ({lab})"))
         print()
     print(f"Fase riktig: {report.phase_accuracy:.3f}")
-    print("Sektorterskel lært av hver folds treningsdata: " + ", ".join(f"{t:.2f}" for t in report.sector_thresholds))
+    print("Lært av hver folds treningsdata (terskel, språkmodellens andel):")
+    for n, fs in enumerate(report.fold_settings, 1):
+        print(f"  fold {n}: sektorer {fs['sector_threshold']:.2f}, {fs['sector_share']:.2f}; "
+              f"kriterier i fritekst {fs['criterion_threshold']:.2f}, {fs['criterion_share']:.2f}")
+    if len(report.parts) > 1:
+        print("\nPer del av korpuset (F1 og andel riktig): utvalget har arkivets form, tillegget er merkede søknader "
+              "utover det (corpus/supplement):")
+        print(f"{'del':<10}{'søknader':>9}{'eksempler':>10}{'fritekst':>9}{'sektorer mikro':>16}{'sektorer makro':>16}"
+              f"{'fritekst mikro':>16}{'alle avsnitt':>14}{'fase':>7}")
+        for part in report.parts:
+            print(f"{part.name:<10}{part.applications:>9}{part.examples:>10}{part.free_passages:>9}"
+                  f"{part.sector_micro_f1:>16.3f}{part.sector_macro_f1:>16.3f}{part.criterion_free_micro_f1:>16.3f}"
+                  f"{part.criterion_all_micro_f1:>14.3f}{part.phase_accuracy:>7.3f}")
     if len(report.deals) > 1:
         _print_deals(report.deals)
     if report.skipped:

@@ -125,6 +125,14 @@ def isolated_curation_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tests never lean on vectors a developer's earlier runs cached: only the shipped ones and what they embed."""
+    path = tmp_path_factory.mktemp("embedding-cache") / "embeddings.sqlite"
+    os.environ["INNOSOK_EMBEDDING_CACHE"] = str(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     """The bundled sample corpus ingested once into a real temporary index: (index root, report)."""

@@ -91,3 +91,25 @@ def test_missing_corpus_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError) as err:
         ingest(tmp_path / "finnes-ikke", tmp_path / "index", progress=False)
     assert "Fant ikke mappen" in str(err.value)
+
+
+def test_a_corpus_of_its_own_inside_the_folder_is_not_indexed(tmp_path: Path, corpus: Path,
+                                                              make_pdf: Callable[..., Path]) -> None:
+    """The sample corpus keeps its supplement in corpus/supplement (own manifest.csv): not part of the archive."""
+    from ingest.pipeline import discover
+
+    make_pdf(application(2016), "supplement/pdf/2016/2016-c.pdf", corpus)
+    (corpus / "supplement" / "manifest.csv").write_text("file,year\n", encoding="utf-8")
+    make_pdf(application(2019), "sub/2019-d.pdf", corpus)  # a plain subfolder is read as ever
+    assert [p.relative_to(corpus).as_posix() for p in discover(corpus)] == ["2017-a.pdf", "2018-b.pdf", "sub/2019-d.pdf"]
+    report = ingest(corpus, tmp_path / "index", progress=False)
+    assert sorted(report.added) == ["2017-a.pdf", "2018-b.pdf", "sub/2019-d.pdf"]
+
+
+def test_the_shipped_sample_indexes_without_its_supplement() -> None:
+    from conftest import CORPUS
+    from ingest.pipeline import discover
+
+    files = {p.relative_to(CORPUS).as_posix() for p in discover(CORPUS)}
+    assert files and not any(f.startswith("supplement/") for f in files)
+    assert any((CORPUS / "supplement" / "pdf").rglob("*.pdf"))

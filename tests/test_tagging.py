@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -242,14 +243,55 @@ def test_the_learnt_threshold_decides_which_sectors_are_tagged() -> None:
     assert chosen_sectors(scored[2:], 0.4) == []  # under MIN_SECTOR: no sector at all
 
 
-def test_too_few_applications_keep_the_default_threshold() -> None:
-    from collections import Counter
+def test_too_few_applications_keep_the_default_settings() -> None:
+    import numpy as np
+
+    from ingest.tagging import CriterionData, SectorData, Settings, learn_settings
 
     rows = [(["skole", "elev"], ("oppvekst",)), (["pasient", "sykehjem"], ("helse",))] * 3
     groups = [f"app-{i}" for i in range(len(rows))]
     assert len(groups) < tagging.MIN_TUNING_APPLICATIONS
-    assert tagging.learned_sector_threshold(["oppvekst", "helse"], rows, [Counter()] * len(rows), groups) \
-        == tagging.THRESHOLD
+    tax = load_taxonomy()
+    sectors = SectorData(rows, [Counter()] * len(rows), np.zeros((len(rows), 8)), groups)
+    criteria = CriterionData([], np.zeros((0, 4)), [], [], [])
+    assert learn_settings(tax, tagging.Rules(tax), sectors, criteria) == Settings()
+
+
+def _sector_data(informative_vectors: bool) -> "tagging.SectorData":
+    """24 applications, one example each: either the words tell helse from oppvekst and the vectors are noise,
+    or the words are the same everywhere and only the vectors tell them apart."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    rows, vectors = [], []
+    for i in range(24):
+        label = "helse" if i % 2 else "oppvekst"
+        words = ["tjeneste", "kommune", "innbygger"] + ([] if informative_vectors else
+                                                          (["pasient", "sykehjem"] if i % 2 else ["skole", "elev"]))
+        rows.append((words, (label,)))
+        signal = (1.0 if i % 2 else -1.0) if informative_vectors else 0.0
+        vectors.append(np.concatenate([[signal], rng.normal(size=7) * 0.1]))
+    return tagging.SectorData(rows, [Counter()] * 24, np.array(vectors), [f"app-{i}" for i in range(24)])
+
+
+def test_the_embedding_model_gets_a_share_only_where_it_tells_sectors_apart() -> None:
+    labels = ["helse", "oppvekst"]
+    _, share, _ = tagging._learn_sector(labels, _sector_data(informative_vectors=True))
+    assert share > 0
+    _, share, _ = tagging._learn_sector(labels, _sector_data(informative_vectors=False))
+    assert share == 0
+
+
+def test_learnt_settings_and_embedding_models_survive_save_and_load(tmp_path: Path) -> None:
+    models = models_for(small_training(), None)
+    models.save(tmp_path / "m")
+    loaded = TagModels.load(tmp_path / "m")
+    assert loaded.settings == models.settings
+    for kind in tagging.VECTOR_KINDS:
+        mine, theirs = models.vectors(kind), loaded.vectors(kind)
+        assert (mine is None) == (theirs is None)
+        if mine is not None and theirs is not None:
+            assert theirs.predict(mine.mean[None, :]) == mine.predict(mine.mean[None, :])
 
 
 def test_the_same_corpus_ingested_twice_gives_the_same_tags(tmp_path: Path, make_pdf: Any) -> None:
@@ -313,6 +355,14 @@ def test_folds_split_by_application_and_never_train_on_the_tested_one() -> None:
     assert other != folds
 
 
+def test_the_gold_includes_the_supplement_keyed_from_the_corpus() -> None:
+    everything, sample = load_gold(), load_gold(supplement=False)
+    extra = {e.application for e in everything.examples} - {e.application for e in sample.examples}
+    assert extra and all(f.startswith("supplement/pdf/") and (CORPUS / f).exists() for f in extra)
+    assert all(p.question == "fritekst" for p in everything.passages if p.application in extra and p.example > 0)
+    assert len(everything.examples) - len(sample.examples) >= 30
+
+
 def test_gold_answers_align_to_merged_paragraphs() -> None:
     gold = [LabelledPassage("f", 1, "fritekst", "Første svar om bakgrunnen her.", ()),
             LabelledPassage("f", 1, "fritekst", "Det nye er at vi gjør alt sammen med frivillige.", ("nyhet",))]
@@ -343,13 +393,35 @@ def test_cross_validation_on_part_of_the_sample_corpus(tmp_path: Path, capsys: A
             writer = csv.DictWriter(fh, fieldnames=fields)
             writer.writeheader()
             writer.writerows(data)
+    extra = ["2017-hol", "2019-sauda"]  # and a supplement: a corpus of its own inside it
+    sup = small / "supplement"
+    for name in ("examples.csv", "answers.csv", "manifest.csv"):
+        src = CORPUS / "supplement" / ("" if name == "manifest.csv" else "gold") / name
+        with src.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            data = [r for r in reader if any(w in r["file"] for w in extra)]
+        out = sup / ("" if name == "manifest.csv" else "gold") / name
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=reader.fieldnames)
+            writer.writeheader()
+            writer.writerows(data)
+        for r in data:
+            (sup / r["file"]).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(CORPUS / "supplement" / r["file"], sup / r["file"])
     report = evaluate(small, folds=2, repeats=2)
+    assert [(p.name, p.applications) for p in report.parts] == [("utvalget", len(files)), ("tillegget", 2)]
+    assert report.applications == len(files) + 2
+    with (sup / "gold" / "examples.csv").open(encoding="utf-8") as fh:
+        sup_examples = len(list(csv.DictReader(fh)))
+    assert report.parts[1].free_passages >= 10 and report.parts[1].examples == sup_examples == 3
+    files += extra
     assert [d.seed for d in report.deals] == [0, 1]
     assert report.deals[0].sector_micro_f1 == report.sector.micro_f1  # the first deal is the one reported
     assert report.deals[0].criterion_free_micro_f1 == report.criterion_free.micro_f1
     assert len(report.sector_thresholds) == 2
     assert report.applications == len(files)
-    assert report.examples == len(rows["examples.csv"][1])
+    assert report.examples == len(rows["examples.csv"][1]) + sup_examples
     assert report.sector.items == report.examples
     assert report.criterion_free.items >= 10  # the free-form passages of kvinnherad, vefsn, ha, austevoll, nord-fron
     assert report.criterion_all.items > report.criterion_free.items
@@ -361,6 +433,7 @@ def test_cross_validation_on_part_of_the_sample_corpus(tmp_path: Path, capsys: A
     assert main(["eval", "tags", "--corpus", str(small), "--folds", "2", "--repeats", "2"]) == 0
     table = capsys.readouterr().out
     assert "fordelt på 2 ulike måter" in table and "snitt" in table and "spenn" in table
+    assert "tillegget" in table and "utvalget" in table
     assert f"{report.sector.micro_f1:.3f}" in table.split("fordelt på")[1]  # the first deal's row: the same run
 
 
