@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Doc
     from thinc.api import Model
 
-MODEL_VERSION = "4"  # bump when features or training change: part of the model's cache key
+MODEL_VERSION = "5"  # bump when features or training change: part of the model's cache key
 SEED = 20240901
 EPOCHS = 16
 BATCH = 16
@@ -79,9 +79,10 @@ THRESHOLD = 0.4  # a sector is tagged from this combined confidence up, unless t
 THRESHOLD_GRID = tuple(x / 100 for x in range(20, 61, 5))
 INNER_FOLDS = 3
 MIN_TUNING_APPLICATIONS = 12
-# A free-text passage gets a criterion from this confidence up, unless training learns a better one (the same
-# inner cross-validation, scored on the training labels' free-form answers): lower than for sectors, because
-# a window of three sentences says less than a whole example.
+# A free-text passage gets its best criterion from this confidence up, and further ones from a second threshold
+# at least as high, unless training learns better ones (the same inner cross-validation, scored on the training
+# labels' free-form answers): most paragraphs speak to one criterion, and a second one needs more evidence.
+# Lower than for sectors, because a window of three sentences says less than a whole example.
 CRITERION_THRESHOLD = 0.35
 CRITERION_THRESHOLD_GRID = tuple(x / 100 for x in range(20, 51, 5))
 MIN_TUNING_FREE_ANSWERS = 20  # fewer free-form answers in the training labels keep CRITERION_THRESHOLD
@@ -90,6 +91,10 @@ MIN_TUNING_FREE_ANSWERS = 20  # fewer free-form answers in the training labels k
 VECTOR_SHARE_GRID = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)
 VECTOR_L2_GRID = (3.0, 10.0, 30.0, 100.0)
 VECTOR_KINDS = ("sector", "criterion")
+# Characters of an example the embedding model reads (from its start; the longest labelled example has ~9k):
+# embedding runs at ~700 tokens/s, and a 300-page report dropped among the applications must not take ten
+# minutes. Text beyond it is tagged by the classifier and the rules alone.
+EMBED_CHARS = 24_000
 CRITERION_FLOOR = 0.2  # a criterion no passage reached is given to its best passage from here (as MIN_SECTOR)
 MIN_SECTOR = 0.2  # the best sector is kept below THRESHOLD, from this confidence up
 RULE_HALF = {"sector": 4.0, "criterion": 2.0, "phase": 4.0}  # seed-term hits that give rule score 0.5
@@ -411,6 +416,7 @@ class Settings:
 
     sector_threshold: float = THRESHOLD
     criterion_threshold: float = CRITERION_THRESHOLD
+    criterion_extra_threshold: float = CRITERION_THRESHOLD  # for a passage's second and further criteria
     sector_share: float = VECTOR_SHARE_GRID[0]  # the embedding model's share of a sector's confidence
     criterion_share: float = VECTOR_SHARE_GRID[0]
     sector_l2: float = VECTOR_L2_GRID[0]
@@ -424,11 +430,22 @@ def paragraphs(text: str) -> list[str]:
     return [p for p in text.split("\n\n") if p.strip()]
 
 
+def within_budget(texts: Sequence[str], budget: int = EMBED_CHARS) -> int:
+    """How many of the texts, from the first, the embedding model reads (at least one)."""
+    used = 0
+    for n, t in enumerate(texts):
+        used += len(t)
+        if used > budget and n:
+            return n
+    return len(texts)
+
+
 def example_vectors(embedder: "Embedder", titles: Sequence[str], bodies: Sequence[Sequence[str]]) -> "np.ndarray":
     """Per example: the unit mean of its paragraphs' vectors, then its title's vector. A mean of paragraphs, not
     one vector of the whole text: the model reads 512 tokens at a time, and an example is longer."""
     import numpy as np
 
+    bodies = [body[:within_budget(body)] for body in bodies]
     flat = [*titles, *(p for body in bodies for p in body)]
     vecs = embedder.vectors(flat)
     out = np.zeros((len(titles), 2 * vecs.shape[1] if len(vecs) else 0), dtype=np.float32)
@@ -746,9 +763,18 @@ def _learn_sector(labels: Sequence[str], data: SectorData) -> tuple[float, float
     return best[1]
 
 
-def _learn_criterion(labels: Sequence[str], rules: Rules, data: CriterionData) -> tuple[float, float, float]:
-    """(threshold, embedding share, L2) with the best micro-F1 on the free-form answers of inner folds: the
-    threshold only ever decides free text (form answers carry their question's criterion)."""
+def chosen_criteria(scored: Sequence[Scored], first: float, extra: float) -> list[Scored]:
+    """A free-text passage's criteria: its best one from `first` up, any other from `extra` up."""
+    ranked = sorted(scored, key=lambda s: -s.confidence)
+    if not ranked or ranked[0].confidence < first:
+        return []
+    return [ranked[0], *(s for s in ranked[1:] if s.confidence >= extra)]
+
+
+def _learn_criterion(labels: Sequence[str], rules: Rules,
+                     data: CriterionData) -> tuple[float, float, float, float]:
+    """(threshold, extra threshold, embedding share, L2) with the best micro-F1 on the free-form answers of inner
+    folds: the thresholds only ever decide free text (form answers carry their question's criterion)."""
     held: list[tuple[tuple[str, ...], dict[str, Scored], dict[float, dict[str, float]]]] = []
     gold = [r[1] for r in data.rows]
     for fold in _inner_folds(data.groups):
@@ -761,15 +787,16 @@ def _learn_criterion(labels: Sequence[str], rules: Rules, data: CriterionData) -
         calls = best_windows(model, rules, labels, [data.analysed[i] for i in test])
         for k, (i, (_, best)) in enumerate(zip(test, calls)):
             held.append((gold[i], {lab: sc for lab, (sc, _) in best.items()}, {l2: v[k] for l2, v in vec.items()}))
-    choice: tuple[tuple[float, ...], tuple[float, float, float]] | None = None
+    choice: tuple[tuple[float, ...], tuple[float, float, float, float]] | None = None
     for share in VECTOR_SHARE_GRID:
         for l2 in (VECTOR_L2_GRID if share else VECTOR_L2_GRID[:1]):
             confs = [(g, [blended(sc, v[l2], share) for sc in scs.values()]) for g, scs, v in held]
             for t in CRITERION_THRESHOLD_GRID:
-                f1 = _micro_f1([(g, [s.label for s in scs if s.confidence >= t]) for g, scs in confs])
-                rank = (f1, -share, -l2, -abs(t - CRITERION_THRESHOLD))
-                if choice is None or rank > choice[0]:
-                    choice = (rank, (t, share, l2))
+                for extra in (x for x in CRITERION_THRESHOLD_GRID if x >= t):
+                    f1 = _micro_f1([(g, [s.label for s in chosen_criteria(scs, t, extra)]) for g, scs in confs])
+                    rank = (f1, -share, -l2, -(extra - t), -abs(t - CRITERION_THRESHOLD))  # of equals: the simpler
+                    if choice is None or rank > choice[0]:
+                        choice = (rank, (t, extra, share, l2))
     assert choice is not None
     return choice[1]
 
@@ -786,8 +813,9 @@ def learn_settings(taxonomy: Taxonomy, rules: Rules, sectors: SectorData, criter
     free_apps = {g for g, f in zip(criteria.groups, criteria.free_form) if f}
     if (len(set(criteria.groups)) >= MIN_TUNING_APPLICATIONS and sum(criteria.free_form) >= MIN_TUNING_FREE_ANSWERS
             and len(free_apps) >= INNER_FOLDS):
-        t, share, l2 = _learn_criterion(taxonomy.ids("criterion"), rules, criteria)
-        settings = replace(settings, criterion_threshold=t, criterion_share=share, criterion_l2=l2)
+        t, extra, share, l2 = _learn_criterion(taxonomy.ids("criterion"), rules, criteria)
+        settings = replace(settings, criterion_threshold=t, criterion_extra_threshold=extra, criterion_share=share,
+                           criterion_l2=l2)
     return settings
 
 
@@ -913,16 +941,19 @@ class Tagger:
         return [Tag("phase", best.label, best.confidence, best.source,
                     self._evidence(best.label, "phase", sentences, model))]
 
-    def _classify_passages(self, analysed: Sequence[Analysed], texts: Sequence[str]) -> list[_PassageCall]:
+    def _classify_passages(self, analysed: Sequence[Analysed], texts: Sequence[str | None]) -> list[_PassageCall]:
         """Criteria of free-text passages: each window of sentences scored (`best_windows`), a label's best
-        window counts, with the embedding model's view of the whole passage mixed in."""
+        window counts, with the embedding model's view of the whole passage mixed in (not for a text None:
+        beyond EMBED_CHARS)."""
         labels = self.taxonomy.ids("criterion")
         model = self.models.criterion if self.models else None
         vec_model = self.models.criterion_vectors if self.models else None
         share = self.models.settings.criterion_share if self.models else 0.0
-        vec_probs: list[dict[str, float] | None] = (
-            list(vec_model.predict(self.embedder.vectors(texts))) if vec_model is not None and texts
-            else [None] * len(texts))
+        vec_probs: list[dict[str, float] | None] = [None] * len(texts)
+        read = [i for i, t in enumerate(texts) if t is not None]
+        if vec_model is not None and read:
+            for i, probs in zip(read, vec_model.predict(self.embedder.vectors([texts[i] or "" for i in read]))):
+                vec_probs[i] = probs
         calls = []
         for (ws, best), vec in zip(best_windows(model, self.rules, labels, analysed), vec_probs):
             calls.append(_PassageCall(tuple(blended(best[lab][0], vec, share) for lab in labels if lab in best),
@@ -953,7 +984,9 @@ class Tagger:
         """Criteria per passage (the form's question, else classified), then per example with evidence."""
         labels = self.taxonomy.ids("criterion")
         free = [i for i, p in enumerate(passages) if p.question not in FORM_CRITERIA and analysed[i].sentences]
-        calls = dict(zip(free, self._classify_passages([analysed[i] for i in free], [passages[i].text for i in free])))
+        read = within_budget([p.text for p in passages])
+        calls = dict(zip(free, self._classify_passages([analysed[i] for i in free],
+                                                       [passages[i].text if i < read else None for i in free])))
         best: dict[str, tuple[float, str, tuple[Sentence, ...]]] = {}
         out = list(passages)
         for i, p in enumerate(passages):
@@ -966,9 +999,10 @@ class Tagger:
             call = calls.get(i)
             if call is None:
                 continue
-            threshold = self.models.settings.criterion_threshold if self.models else CRITERION_THRESHOLD
-            chosen = [s for s in call.scored if s.confidence >= threshold]
-            out[i] = replace(p, criteria=tuple(s.label for s in chosen))
+            settings = self.models.settings if self.models else Settings()
+            chosen = chosen_criteria(call.scored, settings.criterion_threshold, settings.criterion_extra_threshold)
+            names = {s.label for s in chosen}
+            out[i] = replace(p, criteria=tuple(lab for lab in labels if lab in names))
             for s in chosen:
                 if s.label not in best or (best[s.label][1] != "skjema" and best[s.label][0] < s.confidence):
                     window = call.windows[call.best_window.get(s.label, 0)] if call.windows else ()

@@ -346,7 +346,8 @@ def cmd_eval_tags(args: argparse.Namespace) -> int:
     print("Lært av hver folds treningsdata (terskel, språkmodellens andel):")
     for n, fs in enumerate(report.fold_settings, 1):
         print(f"  fold {n}: sektorer {fs['sector_threshold']:.2f}, {fs['sector_share']:.2f}; "
-              f"kriterier i fritekst {fs['criterion_threshold']:.2f}, {fs['criterion_share']:.2f}")
+              f"kriterier i fritekst {fs['criterion_threshold']:.2f} (flere: {fs['criterion_extra_threshold']:.2f}), "
+              f"{fs['criterion_share']:.2f}")
     if len(report.parts) > 1:
         print("\nPer del av korpuset (F1 og andel riktig): utvalget har arkivets form, tillegget er merkede søknader "
               "utover det (corpus/supplement):")

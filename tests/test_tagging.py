@@ -243,6 +243,35 @@ def test_the_learnt_threshold_decides_which_sectors_are_tagged() -> None:
     assert chosen_sectors(scored[2:], 0.4) == []  # under MIN_SECTOR: no sector at all
 
 
+def test_a_paragraphs_second_criterion_needs_more_confidence_than_its_first() -> None:
+    from ingest.tagging import Scored, chosen_criteria
+
+    scored = [Scored("verdi", 0.3, "modell"), Scored("realisert", 0.42, "modell"), Scored("nyhet", 0.1, "regel")]
+    assert [s.label for s in chosen_criteria(scored, 0.25, 0.35)] == ["realisert"]  # verdi: not enough for a second
+    assert [s.label for s in chosen_criteria(scored, 0.25, 0.3)] == ["realisert", "verdi"]
+    assert chosen_criteria(scored, 0.45, 0.45) == []  # even the best is below the first threshold
+    assert [s.label for s in chosen_criteria(scored[:1], 0.25, 0.5)] == ["verdi"]  # alone, the first threshold
+
+
+def test_the_embedding_model_reads_an_example_up_to_its_budget(tagger: Tagger) -> None:
+    from ingest.embedding import Embedder, VectorCache
+
+    paragraph = ("Hjemmetjenesten i bydelen tok i bruk digitalt tilsyn om natten i {n}. Ansatte og brukere "
+                 "vurderte ordningen sammen, og nattevaktene fikk færre kjøreturer. ") * 8
+    paragraphs = [paragraph.format(n=2000 + i) for i in range(40)]  # ~40 × 1 250 characters: a long report
+    assert tagging.within_budget(paragraphs) < len(paragraphs)
+    embedder = Embedder(cache=VectorCache(None), seed={})
+    tagged = Tagger(tagger.models, embedder=embedder).tag_example(free_example(paragraphs))
+    read = tagging.within_budget(paragraphs)
+    # the paragraphs within the budget (each once: sectors and criteria share the vectors), and the title for
+    # sectors; which embedding models there are, training learnt from the gold
+    models = tagger.models
+    assert models is not None and (models.sector_vectors or models.criterion_vectors)
+    assert embedder.computed == read + (1 if models.sector_vectors is not None else 0)
+    assert tagged.labels("sector") and tagged.labels("criterion")
+    assert tagging.within_budget(["x" * 30_000]) == 1  # a first paragraph is read whatever its length
+
+
 def test_too_few_applications_keep_the_default_settings() -> None:
     import numpy as np
 
