@@ -77,7 +77,7 @@ THRESHOLD = 0.4  # a sector is tagged from this combined confidence up, unless t
 # The sector threshold is learnt at training: grouped cross-validation inside the training labels (never a test
 # label) picks the grid value with the best micro-F1. Too few labelled applications to split keep THRESHOLD.
 THRESHOLD_GRID = tuple(x / 100 for x in range(20, 61, 5))
-INNER_FOLDS = 3
+INNER_FOLDS = 5
 MIN_TUNING_APPLICATIONS = 12
 # A free-text passage gets its best criterion from this confidence up, and further ones from a second threshold
 # at least as high, unless training learns better ones (the same inner cross-validation, scored on the training
