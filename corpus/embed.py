@@ -19,8 +19,8 @@ CORPUS = Path(__file__).resolve().parent
 
 def corpus_texts(corpus_dir: Path = CORPUS) -> list[str]:
     """Every text the tagger embeds when it trains on the gold and tags the corpus' PDFs (supplement included)."""
-    from ingest.golddata import SUPPLEMENT, load_gold
-    from ingest.tag_eval import read_corpus
+    from ingest.golddata import load_gold
+    from ingest.tag_eval import read_corpus_and_supplement
     from ingest.tagging import paragraphs
 
     gold = load_gold(corpus_dir / "gold")
@@ -28,9 +28,7 @@ def corpus_texts(corpus_dir: Path = CORPUS) -> list[str]:
     for e in gold.examples:
         texts += [e.title, *paragraphs(e.text)]
     texts += [p.text for p in gold.passages]
-    apps, _ = read_corpus(corpus_dir)
-    if (corpus_dir / SUPPLEMENT / "manifest.csv").exists():
-        apps += read_corpus(corpus_dir / SUPPLEMENT)[0]
+    apps, _ = read_corpus_and_supplement(corpus_dir)
     for app in apps:
         for ex in app.examples:
             texts.append(ex.title)

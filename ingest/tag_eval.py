@@ -176,6 +176,18 @@ def read_corpus(corpus_dir: Path, application_ids: set[str] | None = None) -> tu
     return apps, skipped
 
 
+def read_corpus_and_supplement(corpus_dir: Path) -> tuple[list[Application], list[str]]:
+    """`read_corpus`, plus the corpus' supplement (a corpus of its own, `golddata.SUPPLEMENT`) when it has one,
+    its files named from this corpus (`supplement/pdf/...`) as its gold is keyed (`golddata.load_gold`)."""
+    apps, skipped = read_corpus(corpus_dir)
+    supplement = corpus_dir / SUPPLEMENT
+    if (supplement / "manifest.csv").exists():
+        more, more_skipped = read_corpus(supplement)
+        apps += [replace(a, file=f"{SUPPLEMENT}/{a.file}") for a in more]
+        skipped += [f"{SUPPLEMENT}/{s}" for s in more_skipped]
+    return apps, skipped
+
+
 def assign_folds(files: Sequence[str], k: int, seed: int = 0) -> list[set[str]]:
     """Applications into k folds by a hash of their file name (and `seed`, for another deal): stable, and blind
     to their labels."""
@@ -287,12 +299,7 @@ def evaluate(corpus_dir: Path, folds: int = DEFAULT_FOLDS, gold: TrainingSet | N
                 f"Fant ingen fasit i {gold_dir}. Evalueringen trenger eksempelkorpuset med fasit (corpus/gold).")
         gold = load_gold(gold_dir)
     tax = load_taxonomy()
-    apps, skipped = read_corpus(corpus_dir)
-    supplement = corpus_dir / SUPPLEMENT
-    if (supplement / "manifest.csv").exists():  # a corpus of its own, keyed from this one (golddata.load_gold)
-        more, more_skipped = read_corpus(supplement)
-        apps += [replace(a, file=f"{SUPPLEMENT}/{a.file}") for a in more]
-        skipped += [f"{SUPPLEMENT}/{s}" for s in more_skipped]
+    apps, skipped = read_corpus_and_supplement(corpus_dir)
     gold_files = {e.application for e in gold.examples}
     apps = [a for a in apps if a.file in gold_files]
     if len(apps) < folds:
