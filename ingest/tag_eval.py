@@ -218,7 +218,6 @@ class _Run:
     free: Pairs
     every: Pairs
     unaligned: int
-    thresholds: tuple[float, ...]
     settings: tuple[dict[str, float], ...]
     files: dict[str, list[str]]  # per kind of pairs above, the application file of each pair
 
@@ -244,7 +243,6 @@ def _cross_validate(apps: Sequence[Application], gold: TrainingSet, folds: int, 
     free: Pairs = []
     every: Pairs = []
     unaligned = 0
-    thresholds: list[float] = []
     settings: list[dict[str, float]] = []
     files: dict[str, list[str]] = {"sector": [], "phase": [], "free": [], "every": []}
     for n, (test, training) in enumerate(cv_splits(gold, [a.file for a in apps], folds, seed), 1):
@@ -252,7 +250,6 @@ def _cross_validate(apps: Sequence[Application], gold: TrainingSet, folds: int, 
             deal = f" (deling {seed + 1})" if seed else ""
             progress(f"Fold {n} av {folds}{deal}: trener på {len(apps) - len(test)} søknader, tester på {len(test)}")
         models = models_for(training, None, tax)
-        thresholds.append(models.sector_threshold)
         settings.append(asdict(models.settings))
         tagger = Tagger(models, tax)
         for app in (a for a in apps if a.file in test):
@@ -276,7 +273,7 @@ def _cross_validate(apps: Sequence[Application], gold: TrainingSet, folds: int, 
                     if any(g.free_form for g in answers):
                         free.append((wanted, passage.criteria))
                         files["free"].append(app.file)
-    return _Run(sector, phase, free, every, unaligned, tuple(thresholds), tuple(settings), files)
+    return _Run(sector, phase, free, every, unaligned, tuple(settings), files)
 
 
 def _accuracy(pairs: Pairs) -> float:
@@ -319,7 +316,8 @@ def evaluate(corpus_dir: Path, folds: int = DEFAULT_FOLDS, gold: TrainingSet | N
         criterion_free=score("criterion (free-form passages)", crit, first.free),
         criterion_all=score("criterion (all passages)", crit, first.every),
         phase=score("phase", tax.ids("phase"), first.phase), phase_accuracy=_accuracy(first.phase),
-        sector_thresholds=first.thresholds, fold_settings=first.settings, deals=tuple(deals),
+        sector_thresholds=tuple(fs["sector_threshold"] for fs in first.settings), fold_settings=first.settings,
+        deals=tuple(deals),
         parts=tuple(first.part(name, keep) for name, keep in (
             ("utvalget", lambda f: not f.startswith(SUPPLEMENT + "/")),
             ("tillegget", lambda f: f.startswith(SUPPLEMENT + "/"))) if any(keep(f) for f in first.files["sector"])),
